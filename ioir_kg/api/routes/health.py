@@ -1,0 +1,35 @@
+"""``GET /health``: is the store up, which backend, how many triples."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ioir_kg import __version__
+from ioir_kg.api.deps import StoreDep
+from ioir_kg.errors import IoirError
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    """The health document."""
+
+    status: str
+    backend: str
+    triples: int
+    version: str
+    detail: str = ""
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+def health(store: StoreDep) -> JSONResponse:
+    """Report the store's status: 200 when it answers, 503 (``degraded``) when it does not."""
+    try:
+        status = store.status()
+    except IoirError as exc:
+        body = Health(status="degraded", backend=store.backend, triples=0, version=__version__, detail=exc.message)
+        return JSONResponse(body.model_dump(), status_code=503)
+    body = Health(status="ok", backend=status.backend, triples=status.triples, version=__version__)
+    return JSONResponse(body.model_dump())

@@ -1,0 +1,154 @@
+"""The ``ioir-kg`` command line: a thin layer over the functions the app calls.
+
+Exit codes: 0 ok, 1 non-conformant result, 2 bad input (one line on stderr), 3 store or environment.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pyoxigraph import QuerySolutions
+
+from ioir_kg.config import Settings, get_settings
+from ioir_kg.errors import BadInput, IoirError, StoreUnavailable
+from ioir_kg.sparql.results import OUTPUT_FORMATS, write_result
+from ioir_kg.store import open_store
+from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.store.loading import load_sources
+
+app = typer.Typer(
+    name="ioir-kg",
+    help="Knowledge graph of inter-organizational relations in international security.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@contextmanager
+def _store(settings: Settings, *, sync_bundled: bool = True) -> Iterator[KnowledgeStore]:
+    """Open the configured store; bring the bundled data up to date first when asked to."""
+    store = open_store(settings)
+    try:
+        if sync_bundled and settings.load_bundled:
+            load_sources(store, settings)
+        yield store
+    finally:
+        store.close()
+
+
+@app.command()
+def load(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="RDF files or folders (default: ontology/ and data/).")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Reload even unchanged files.")] = False,
+) -> None:
+    """Load RDF files, one named graph per file; unchanged files are skipped."""
+    settings = get_settings()
+    with _store(settings, sync_bundled=False) as store:
+        results = load_sources(store, settings, paths or None, force=rebuild)
+    for r in results:
+        count = "" if r.triples is None else f" {r.triples} triples"
+        typer.echo(f"{r.status.value:9} {r.graph}{count}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the API and the web pages with uvicorn."""
+    import uvicorn
+
+    from ioir_kg.api.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def query(
+    text: Annotated[str | None, typer.Argument(help="The SPARQL query.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from a .rq file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(OUTPUT_FORMATS)}.")] = "table",
+) -> None:
+    """Run a SPARQL query against the store and print the result."""
+    if (text is None) == (file is None):
+        raise BadInput("give the query either as an argument or with --file, not both")
+    if fmt not in OUTPUT_FORMATS:
+        raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{file}: cannot read: {exc}") from None
+    assert text is not None
+    with _store(get_settings()) as store:
+        result = store.query(text)
+        write_result(result, fmt, sys.stdout.buffer)
+
+
+@app.command()
+def stats() -> None:
+    """Print triples per named graph and instances per class."""
+    with _store(get_settings()) as store:
+        graphs = store.graphs()
+        typer.echo(f"{'triples':>8}  graph")
+        for g in graphs:
+            typer.echo(f"{g.triples:>8}  {g.iri}")
+        typer.echo(f"{sum(g.triples for g in graphs):>8}  total")
+        typer.echo(f"\n{'instances':>9}  class")
+        result = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c")
+        assert isinstance(result, QuerySolutions)
+        for row in result:
+            typer.echo(f"{row['n'].value:>9}  {row['c'].value}")
+
+
+@app.command()
+def dump(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Write every quad of the store as N-Quads."""
+    with _store(get_settings(), sync_bundled=False) as store:
+        if output is None:
+            store.dump(sys.stdout.buffer)
+        else:
+            with output.open("wb") as handle:
+                store.dump(handle)
+
+
+@app.command()
+def restore(source: Annotated[Path, typer.Argument(help="An N-Quads dump made by 'ioir-kg dump'.")]) -> None:
+    """Replace the whole store with an N-Quads dump."""
+    if not source.is_file():
+        raise BadInput(f"{source}: no such file")
+    with _store(get_settings(), sync_bundled=False) as store, source.open("rb") as handle:
+        store.restore(handle)
+
+
+def main() -> None:
+    """Console entry point: map usage errors and :class:`IoirError` to exit codes and one line."""
+    try:
+        app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("ioir-kg: aborted\n")
+        sys.exit(2)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if message:  # no_args_is_help has printed the help already
+            sys.stderr.write(f"ioir-kg: {message}\n")
+        sys.exit(2)
+    except IoirError as exc:
+        sys.stderr.write(f"ioir-kg: {exc.message}\n")
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        sys.stderr.write(f"ioir-kg: {StoreUnavailable(str(exc)).message}\n")
+        sys.exit(3)
+
+
+__all__ = ["app", "main"]

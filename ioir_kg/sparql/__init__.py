@@ -1,0 +1,1 @@
+"""SPARQL: protocol, content negotiation, result serialisation, competency queries."""
