@@ -121,3 +121,16 @@ def test_same_as_only_to_verified_wikidata_items(data_graph: Graph) -> None:
     assert links == expected
     stated = Graph().parse(DATA_DIR / "entities.ttl", format="turtle")
     assert set(stated.subject_objects(OWL.sameAs)) == set(data_graph.subject_objects(OWL.sameAs))
+
+
+def test_data_conforms_to_the_shapes(data_graph: Graph) -> None:
+    from ioir_kg.validation.ontology_qa import load_graph, shacl_ontology_files
+    from ioir_kg.validation.shacl import run_shacl
+    from tests.data.conftest import ONTOLOGY_DIR
+
+    data = data_graph + Graph().parse(ONTOLOGY_DIR / "schemes.ttl", format="turtle")
+    shapes = Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
+    outcome = run_shacl(data, shapes, load_graph(shacl_ontology_files(ONTOLOGY_DIR)))
+    violations = [f"{r.shape_id} {r.focus} {r.path}: {r.message}" for r in outcome.results if r.severity == "Violation"]
+    assert violations == []
+    assert outcome.conforms

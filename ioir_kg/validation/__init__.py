@@ -1,0 +1,1 @@
+"""Validation of ioir-kg graphs: SHACL shapes, OWL consistency (HermiT) and ontology quality checks."""
