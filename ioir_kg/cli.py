@@ -16,6 +16,7 @@ from pyoxigraph import QuerySolutions
 
 from ioir_kg.config import Settings, get_settings
 from ioir_kg.errors import BadInput, IoirError, StoreUnavailable
+from ioir_kg.sparql.competency import get_query, load_catalogue, run_competency
 from ioir_kg.sparql.results import OUTPUT_FORMATS, write_result
 from ioir_kg.store import open_store
 from ioir_kg.store.base import KnowledgeStore
@@ -94,6 +95,36 @@ def query(
 
 
 @app.command()
+def cq(
+    name: Annotated[str | None, typer.Argument(help="The competency query (see --list).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter as NAME=VALUE.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(OUTPUT_FORMATS)}.")] = "table",
+    list_: Annotated[bool, typer.Option("--list", help="List the competency queries.")] = False,
+) -> None:
+    """Run a canned competency query with typed parameters, or list them."""
+    settings = get_settings()
+    catalogue = load_catalogue(settings.queries_dir)
+    if list_ or name is None:
+        for query_ in catalogue.values():
+            params = " ".join(f"{p.name}:{p.type}" for p in query_.params)
+            typer.echo(f"{query_.name:32} {query_.title}" + (f"  [{params}]" if params else ""))
+        return
+    if fmt not in OUTPUT_FORMATS:
+        raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    args = dict(_key_value(item) for item in param or [])
+    with _store(settings) as store:
+        result = run_competency(get_query(catalogue, name), args, store, settings.id_base)
+        write_result(result, fmt, sys.stdout.buffer)
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise BadInput(f"--param {item!r}: write it as NAME=VALUE")
+    return key.strip(), value
+
+
+@app.command()
 def stats() -> None:
     """Print triples per named graph and instances per class."""
     with _store(get_settings()) as store:
@@ -107,6 +138,26 @@ def stats() -> None:
         assert isinstance(result, QuerySolutions)
         for row in result:
             typer.echo(f"{row['n'].value:>9}  {row['c'].value}")
+
+
+@app.command("check-ontology")
+def check_ontology_command(
+    reasoner: Annotated[bool, typer.Option("--reasoner/--no-reasoner", help="Also run HermiT.")] = True,
+) -> None:
+    """Run the ontology QA: violation queries over ontology + data, and HermiT (exit 1 on problems)."""
+    from ioir_kg.validation.ontology_qa import check_ontology
+
+    settings = get_settings()
+    ontology_dir, data_dir = settings.bundled_dirs
+    if not (ontology_dir / "ioir.ttl").is_file():
+        raise BadInput(f"{ontology_dir / 'ioir.ttl'}: no such file (set IOIR_DATA_ROOT to the project folder)")
+    problems = check_ontology(ontology_dir, data_dir, reasoner=reasoner)
+    for problem in problems:
+        typer.echo(f"{problem.check}: {problem.message}")
+    if problems:
+        typer.echo(f"{len(problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo("ontology and data: no problems" + (" (HermiT: consistent)" if reasoner else ""))
 
 
 @app.command()
@@ -134,7 +185,9 @@ def restore(source: Annotated[Path, typer.Argument(help="An N-Quads dump made by
 def main() -> None:
     """Console entry point: map usage errors and :class:`IoirError` to exit codes and one line."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
     except typer.Abort:
         sys.stderr.write("ioir-kg: aborted\n")
         sys.exit(2)
@@ -145,10 +198,15 @@ def main() -> None:
         sys.exit(2)
     except IoirError as exc:
         sys.stderr.write(f"ioir-kg: {exc.message}\n")
+        for error in exc.errors:
+            if error.get("choices"):
+                shown = ", ".join(error["choices"][:10]) + (" ..." if len(error["choices"]) > 10 else "")
+                sys.stderr.write(f"ioir-kg:   valid {error['param']}: {shown}\n")
         sys.exit(exc.exit_code)
     except OSError as exc:
         sys.stderr.write(f"ioir-kg: {StoreUnavailable(str(exc)).message}\n")
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "main"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_system
 
 GOOD = '@prefix ex: <http://example.org/> .\nex:un ex:label "United Nations" .\nex:eu ex:label "European Union" .\n'
 
@@ -108,3 +111,26 @@ def test_bad_setting_stops_with_one_line(root: Path) -> None:
     assert result.stderr.strip() == (
         "ioir-kg: IOIR_QUERY_TIMEOUT: Input should be a valid number, unable to parse string as a number"
     )
+
+
+def test_check_ontology_exit_codes(tmp_path: Path) -> None:
+    from ioir_kg.config import PROJECT_ROOT
+
+    require_system("java", "the HermiT reasoner")
+    empty = run(tmp_path, "check-ontology")  # IOIR_DATA_ROOT points at an empty project
+    assert empty.returncode == 2
+    assert empty.stderr.startswith("ioir-kg: ")
+    assert "ontology/ioir.ttl: no such file" in empty.stderr
+    project = tmp_path / "proj"
+    shutil.copytree(PROJECT_ROOT / "ontology", project / "ontology")
+    shutil.copytree(PROJECT_ROOT / "data", project / "data")
+    assert run(tmp_path, "check-ontology").returncode == 0
+    (project / "data/zz.ttl").write_text(
+        "@prefix ioir: <https://w3id.org/ioir/ontology#> .\n"
+        "<https://w3id.org/ioir/id/org/x> a ioir:InternationalOrganization, ioir:Mission .\n",
+        encoding="utf-8",
+    )
+    broken = run(tmp_path, "check-ontology")
+    assert broken.returncode == 1
+    assert "missing-label: https://w3id.org/ioir/id/org/x: entity without an English rdfs:label" in broken.stdout
+    assert "hermit: inconsistent" in broken.stdout
