@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     remote_gsp_url: str | None = None
     remote_user: str | None = None
     remote_password: SecretStr | None = None
+    #: Query worker processes (0: twice the usable cores, 2–16). Each holds a read-only view of the store.
+    query_workers: Annotated[int, Field(ge=0, le=64)] = 0
+    #: Most rows (solutions or triples) one query answer carries; 0 for no cap.
+    max_result_rows: Annotated[int, Field(ge=0)] = 100_000
+    #: Origins allowed to read query results cross-origin (``*``: any; empty: CORS off).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
 
     @field_validator("base_uri")
     @classmethod
@@ -75,6 +81,11 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _csv_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
     @property
     def id_base(self) -> str:
         """Namespace of entity IRIs: ``{base}id/``."""
@@ -84,6 +95,16 @@ class Settings(BaseSettings):
     def graph_base(self) -> str:
         """Namespace of named-graph IRIs: ``{base}graph/``."""
         return f"{self.base_uri}graph/"
+
+    @property
+    def seeds_path(self) -> Path:
+        """The source documents: ``IOIR_SEEDS_DIR``, else ``../shared/seeds`` beside the project."""
+        return self.seeds_dir if self.seeds_dir is not None else PROJECT_ROOT.parent / "shared" / "seeds"
+
+    @property
+    def queries_dir(self) -> Path:
+        """The folder of competency queries (``queries/*.rq``)."""
+        return self.data_root / "queries"
 
     @property
     def bundled_dirs(self) -> tuple[Path, Path]:
