@@ -21,7 +21,8 @@ QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 class QueryDataset:
     """An explicit SPARQL dataset (``FROM``/``FROM NAMED`` or the protocol's graph-uri parameters).
 
-    ``default_graphs`` may contain ``""`` for the store's own default graph.
+    ``default_graphs`` may contain ``""`` for the store's own default graph; none at all means an empty
+    default graph (as a query with ``FROM NAMED`` but no ``FROM``).
     """
 
     default_graphs: tuple[str, ...] = ()

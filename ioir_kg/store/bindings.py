@@ -9,6 +9,8 @@ by pyoxigraph (escaped, validated), never taken from user text.
 'PREFIX ex: <http://ex.org/#a> SELECT ?x WHERE { VALUES (?o) { ("a \\\\"b\\\\"") }  ?x ex:p ?o }'
 >>> inject_values("ASK { ?s ?p ?o }", {"s": NamedNode("http://a")})
 'ASK { VALUES (?s) { (<http://a>) }  ?s ?p ?o }'
+>>> inject_values("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", {"s": NamedNode("http://a")})
+'CONSTRUCT { ?s ?p ?o } WHERE { VALUES (?s) { (<http://a>) }  ?s ?p ?o }'
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _where_brace(sparql: str) -> int:
     """Index of the ``{`` that opens the top-level WHERE group (the first after ``WHERE``, else the first)."""
-    i, first_brace, after_where = 0, -1, False
+    i, first_brace, after_where, depth = 0, -1, False, 0
     n = len(sparql)
     while i < n:
         c = sparql[i]
@@ -51,9 +53,12 @@ def _where_brace(sparql: str) -> int:
                 return i
             if first_brace < 0:
                 first_brace = i
+            depth += 1
+        elif c == "}":
+            depth -= 1
         word = _WORD.match(sparql, i) if c.isalpha() else None
         if word:
-            if word.group().upper() == "WHERE" and first_brace < 0:
+            if word.group().upper() == "WHERE" and depth == 0:  # after a CONSTRUCT template too
                 after_where = True
             i = word.end()
             continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -15,13 +17,13 @@ from pyoxigraph import (
     QueryBoolean,
     RdfFormat,
     Store,
-    Variable,
     parse,
     serialize,
 )
 
 from ioir_kg.errors import BadQuery, BadRdf, StoreUnavailable
 from ioir_kg.store.base import GraphInfo, QueryDataset, QueryResult, StoreStatus, Term
+from ioir_kg.store.bindings import inject_values
 
 #: Files larger than this go through pyoxigraph's bulk loader.
 BULK_THRESHOLD_BYTES = 32 * 1024 * 1024
@@ -44,6 +46,15 @@ def syntax_message(source: str, exc: SyntaxError) -> str:
     return f"{source}: {exc.msg if exc.msg else exc}"
 
 
+_UNKNOWN_FUNCTION = re.compile(r"custom function <([^>]*)> is not supported")
+_MAX_UNKNOWN_FUNCTIONS = 16
+
+
+def _no_value(*args: object) -> None:
+    """Stands for a function the engine does not know: every call is an evaluation error."""
+    return None
+
+
 def _graph_name(graph: str) -> NamedNode | DefaultGraph:
     return DefaultGraph() if graph == "" else NamedNode(graph)
 
@@ -56,6 +67,10 @@ class OxigraphStore:
     def __init__(self, path: Path, *, union_default_graph: bool = True, read_only: bool = False) -> None:
         self.path = path
         self.union_default_graph = union_default_graph
+        #: Changes with every write through this object (a unique value each time, thread-safe);
+        #: read-only copies of the store (query workers) reopen when it differs from theirs.
+        self.generation = 0
+        self._writes = itertools.count(1)
         try:
             if read_only:
                 self._store = Store.read_only(str(path))
@@ -83,19 +98,29 @@ class OxigraphStore:
         """
         kwargs: dict[str, object] = {}
         if dataset is not None:
-            kwargs["default_graph"] = [_graph_name(g) for g in dataset.default_graphs] or [DefaultGraph()]
+            kwargs["default_graph"] = [_graph_name(g) for g in dataset.default_graphs]  # none: empty
             if dataset.named_graphs:
                 kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
         else:
             kwargs["use_default_graph_as_union"] = self.union_default_graph
         if bindings:
-            kwargs["substitutions"] = {Variable(name): term for name, term in bindings.items()}
-        try:
-            return self._store.query(sparql, base_iri=base_iri, **kwargs)  # type: ignore[arg-type]
-        except SyntaxError as exc:
-            raise BadQuery(f"SPARQL syntax error: {exc}") from None
-        except OSError as exc:
-            raise StoreUnavailable(f"store error: {exc}") from None
+            sparql = inject_values(sparql, bindings)
+        unknown: dict[NamedNode, object] = {}
+        while True:
+            if unknown:
+                kwargs["custom_functions"] = unknown
+            try:
+                return self._store.query(sparql, base_iri=base_iri, **kwargs)  # type: ignore[arg-type]
+            except SyntaxError as exc:
+                raise BadQuery(f"SPARQL syntax error: {exc}") from None
+            except OSError as exc:
+                raise StoreUnavailable(f"store error: {exc}") from None
+            except RuntimeError as exc:
+                # SPARQL 1.1 §17.6: an unknown function is an evaluation error (unbound), not a failed query.
+                match = _UNKNOWN_FUNCTION.search(str(exc))
+                if match is None or len(unknown) >= _MAX_UNKNOWN_FUNCTIONS:
+                    raise BadQuery(f"SPARQL query not supported: {exc}") from None
+                unknown[NamedNode(match.group(1))] = _no_value
 
     def ask(self, sparql: str, **kwargs: object) -> bool:
         """Evaluate an ``ASK`` query."""
@@ -108,8 +133,12 @@ class OxigraphStore:
             self._store.update(sparql, base_iri=base_iri)
         except SyntaxError as exc:
             raise BadQuery(f"SPARQL update syntax error: {exc}") from None
+        except RuntimeError as exc:  # e.g. CREATE of an existing graph: the whole request is rolled back
+            raise BadQuery(f"SPARQL update failed, nothing was changed: {exc}") from None
         except OSError as exc:
             raise StoreUnavailable(f"store error: {exc}") from None
+        finally:
+            self.generation = next(self._writes)
 
     # -- graphs ---------------------------------------------------------------
     def replace_graph(self, graph: str, quads: Iterable[Quad]) -> None:
@@ -130,8 +159,9 @@ class OxigraphStore:
         """Replace ``graph`` with the triples of the RDF file at ``path``; return the triple count.
 
         The file is parsed completely before anything is written, so a syntax error
-        (reported with file, line and column) leaves the store unchanged. Files over
-        :data:`BULK_THRESHOLD_BYTES` go through pyoxigraph's bulk loader.
+        (reported with file, line and column) leaves the store unchanged. A new graph is
+        bulk-loaded; an existing one is replaced through a staging graph (bulk-loaded for
+        files over :data:`BULK_THRESHOLD_BYTES`) moved over it in one transaction.
         """
         fmt = rdf_format_for(path)
         if fmt.supports_datasets:
@@ -139,8 +169,9 @@ class OxigraphStore:
         count = self._validate_file(path, fmt)
         bulk = path.stat().st_size > BULK_THRESHOLD_BYTES
         try:
-            if bulk and not self.has_graph(graph):
+            if not self.has_graph(graph):  # nothing to replace: no staging graph (a MOVE costs more than the load)
                 self._store.bulk_load(path=str(path), format=fmt, to_graph=NamedNode(graph))
+                self.generation = next(self._writes)
                 return count
             staging = self._staging_name(graph)
             if bulk:
@@ -158,10 +189,13 @@ class OxigraphStore:
             self._store.extend(quads)
         except OSError as exc:
             raise StoreUnavailable(f"store error: {exc}") from None
+        finally:
+            self.generation = next(self._writes)
 
     def drop_graph(self, graph: str) -> None:
         """Remove a named graph (or clear the default graph with ``""``)."""
         self._store.remove_graph(_graph_name(graph))
+        self.generation = next(self._writes)
 
     def has_graph(self, graph: str) -> bool:
         """Whether the named graph exists."""
@@ -191,9 +225,12 @@ class OxigraphStore:
             quads = list(parse(src, format=RdfFormat.N_QUADS))
         except SyntaxError as exc:
             raise BadRdf(syntax_message("restore input", exc)) from None
-        self._store.clear()
-        self._store.extend(quads)
-        self._store.flush()
+        try:
+            self._store.clear()
+            self._store.extend(quads)
+            self._store.flush()
+        finally:
+            self.generation = next(self._writes)
 
     def __len__(self) -> int:
         return len(self._store)
@@ -223,6 +260,7 @@ class OxigraphStore:
             self._store.update(f"MOVE SILENT GRAPH <{staging}> TO {target}")
         finally:
             self._store.remove_graph(NamedNode(staging))
+            self.generation = next(self._writes)
 
     @staticmethod
     def _validate_file(path: Path, fmt: RdfFormat) -> int:

@@ -1,0 +1,807 @@
+"""Killable query workers: where SPARQL queries run, so that a timeout really stops them.
+
+pyoxigraph cannot cancel a running query from Python (oxigraph#1926), and a deadline checked between
+solutions does not stop an ``ORDER BY`` or an aggregate that computes before its first row. So queries
+run in a small pool of worker processes, each with the store opened read-only (``Store.read_only``).
+A fork server (``python -c …fork_server_main``, started once per process, ~0.5 s) imports pyoxigraph
+and this package, then forks each worker in a few milliseconds:
+
+* the main process sends a job and the store's write generation; a worker whose store is older than
+  that generation reopens it first, so every query sees every write acknowledged before it was sent;
+* the worker evaluates the query and streams the serialised result back in chunks of
+  :data:`CHUNK_BYTES` (``H`` head, ``D`` data, ``E`` end, ``X`` error messages on a socket pair);
+* past the deadline the main process kills the worker (``SIGKILL``) and a fresh one replaces it on the
+  next request: the client gets ``503`` and the CPU is free again at once.
+
+:class:`InlineExecutor` runs jobs on threads instead, for backends that are not a local pyoxigraph store
+(a remote store passes the timeout to its server); it cannot stop a query that has started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import pickle
+import queue
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, cast
+
+import anyio
+import anyio.to_thread
+from pyoxigraph import QueryBoolean, QueryResultsFormat, QueryTriples, RdfFormat
+
+from ioir_kg import errors
+from ioir_kg.errors import IoirError, QueryTimeout, StoreUnavailable
+from ioir_kg.namespaces import PREFIXES
+from ioir_kg.sparql.results import WriteStats, write_graph, write_solutions
+from ioir_kg.store.base import KnowledgeStore, QueryDataset
+from ioir_kg.store.oxigraph import OxigraphStore
+
+log = logging.getLogger("ioir_kg.sparql")
+
+#: Size of the data messages a worker sends.
+CHUNK_BYTES = 64 * 1024
+#: How long past its deadline a forgotten job may hold a worker before the pool takes it back.
+REAP_GRACE_SECONDS = 1.0
+
+_HEAD, _DATA, _END, _ERROR = b"H", b"D", b"E", b"X"
+
+
+# -- jobs and what comes back ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """Evaluate a query; answer SELECT/ASK in ``results_type`` and graphs in ``graph_type``.
+
+    A ``None`` type means the client accepts no format for that kind of result (the caller knows why).
+    """
+
+    sparql: str
+    base_iri: str | None = None
+    dataset: QueryDataset | None = None
+    results_type: str | None = "application/sparql-results+json"
+    graph_type: str | None = "text/turtle"
+    max_rows: int | None = None
+    #: Prefixes for graph results (those the query declares), as ``(prefix, namespace)`` pairs.
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphJob:
+    """Serialise a stored graph (``""`` = the default graph) or, with ``graph=None``, every quad."""
+
+    graph: str | None
+    media_type: str
+
+
+Job = QueryJob | GraphJob
+
+
+@dataclass(frozen=True)
+class Head:
+    """The start of an answer: its kind (``solutions``, ``boolean``, ``triples``, ``quads``) and media type."""
+
+    kind: str
+    media_type: str
+
+
+class NotAcceptableResult(IoirError):
+    """Raised by a worker when the result's kind has no acceptable format (the caller builds the 406)."""
+
+    status = 406
+    exit_code = 2
+    title = "Not acceptable"
+
+
+class _Output(Protocol):
+    def head(self, head: Head) -> None: ...
+
+    def write(self, data: bytes) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def run_job(store: KnowledgeStore, job: Job, out: _Output) -> WriteStats:
+    """Evaluate ``job`` on ``store`` and write the head and the serialised result to ``out``."""
+    sink = cast(BinaryIO, out)
+    if isinstance(job, GraphJob):
+        rdf_format = _rdf_format(job.media_type)
+        quads = store.quads(job.graph)
+        with_names = rdf_format in (RdfFormat.N_QUADS, RdfFormat.TRIG)
+        out.head(Head("quads" if with_names else "triples", job.media_type))
+        items = quads if with_names else (q.triple for q in quads)
+        return write_graph(items, rdf_format, sink, max_rows=None, prefixes=PREFIXES)
+    result = store.query(job.sparql, dataset=job.dataset, base_iri=job.base_iri)
+    if isinstance(result, QueryTriples):
+        if job.graph_type is None:
+            raise NotAcceptableResult("graph")
+        out.head(Head("triples", job.graph_type))
+        fmt = _rdf_format(job.graph_type)
+        return write_graph(result, fmt, sink, max_rows=job.max_rows, prefixes=dict(job.prefixes))
+    if job.results_type is None:
+        raise NotAcceptableResult("results")
+    results_format = QueryResultsFormat.from_media_type(job.results_type)
+    if results_format is None:
+        raise ValueError(f"{job.results_type} is not a query results format")
+    if isinstance(result, QueryBoolean):
+        out.head(Head("boolean", job.results_type))
+        result.serialize(sink, results_format)
+        return WriteStats(None, False)
+    out.head(Head("solutions", job.results_type))
+    return write_solutions(result, results_format, sink, max_rows=job.max_rows)
+
+
+def _rdf_format(media_type: str) -> RdfFormat:
+    fmt = RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"{media_type} is not an RDF format")
+    return fmt
+
+
+def _error_message(exc: BaseException) -> bytes:
+    if isinstance(exc, IoirError):
+        body = {"class": type(exc).__name__, "message": exc.message}
+    elif isinstance(exc, SyntaxError):
+        body = {"class": "BadQuery", "message": f"SPARQL syntax error: {exc}"}
+    else:
+        body = {"class": "StoreUnavailable", "message": f"query evaluation failed: {exc}"}
+    return _ERROR + json.dumps(body).encode("utf-8")
+
+
+def _error_from(payload: bytes) -> IoirError:
+    body = json.loads(payload)
+    name, message = body.get("class", ""), body.get("message", "")
+    if name == NotAcceptableResult.__name__:
+        return NotAcceptableResult(message)
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, IoirError):
+        return cls(message)
+    return StoreUnavailable(message)
+
+
+# -- the worker process ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """What a worker needs to open the store."""
+
+    path: str
+    union_default_graph: bool
+
+
+class _PipeOutput:
+    """Collects pyoxigraph's small writes into :data:`CHUNK_BYTES` messages on the pipe."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.buffer = bytearray()
+        self.started = False
+
+    def head(self, head: Head) -> None:
+        self.started = True
+        self.conn.send_bytes(_HEAD + json.dumps({"kind": head.kind, "media_type": head.media_type}).encode())
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK_BYTES:
+            self._send()
+        return len(data)
+
+    def flush(self) -> None:
+        """pyoxigraph flushes at the end; chunks are sent when full and by :meth:`finish`."""
+
+    def _send(self) -> None:
+        if self.buffer:
+            self.conn.send_bytes(_DATA + bytes(self.buffer))
+            self.buffer.clear()
+
+    def finish(self, stats: WriteStats) -> None:
+        self._send()
+        self.conn.send_bytes(_END + json.dumps({"rows": stats.rows, "truncated": stats.truncated}).encode())
+
+    def fail(self, exc: BaseException) -> None:
+        self.buffer.clear()
+        self.conn.send_bytes(_error_message(exc))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent exits: no orphan keeps computing.
+
+    If the parent died before the request took effect, exit now (the race ``prctl(2)`` warns about).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _open_read_only(config: StoreConfig) -> OxigraphStore:
+    return OxigraphStore(Path(config.path), union_default_graph=config.union_default_graph, read_only=True)
+
+
+def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None) -> None:
+    """Body of a worker process: answer jobs until the pipe closes (or ``parent`` exits)."""
+    _exit_with_parent(os.getppid() if parent is None else parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    store: OxigraphStore | None = None
+    opened = -1
+    while True:
+        try:
+            job, generation = conn.recv()
+        except (EOFError, OSError):
+            return
+        output = _PipeOutput(conn)
+        try:
+            if store is None or generation != opened:
+                store = None  # release the old snapshot before opening the new one
+                store = _open_read_only(config)
+                opened = generation
+            try:
+                stats = run_job(store, job, output)
+            except StoreUnavailable:
+                if output.started:
+                    raise
+                # The writer's compaction may have removed files under this read-only view
+                # ("Corruption: No such file"): open a fresh view and answer once more.
+                store = None
+                store = _open_read_only(config)
+                stats = run_job(store, job, output)
+            output.finish(stats)
+        except (BrokenPipeError, EOFError):
+            return
+        except Exception as exc:  # reported to the client; the worker stays usable
+            try:
+                output.fail(exc)
+            except OSError:
+                return
+
+
+# -- the fork server ------------------------------------------------------------------------------------
+
+
+def _reap_children(signum: int = 0, frame: object = None) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+def fork_server_main(control_fd: int) -> None:
+    """Body of the fork server: for each request (a store config and a socket), fork a worker on that socket.
+
+    It answers each request with the worker's pid, reaps workers that exit or are killed, and exits when
+    its control socket closes: when the app process closes it or dies, however it dies. (Not
+    ``PR_SET_PDEATHSIG``: that follows the *thread* that started this process, which may be short-lived.)
+    Its workers do use ``PR_SET_PDEATHSIG``, so they die with it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, _reap_children)
+    control = socket.socket(fileno=control_fd)
+    control.sendall(b"R")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 65536, 1)
+        except OSError:
+            return
+        if not message or not fds:
+            return
+        config = StoreConfig(**json.loads(message))
+        server = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                worker_main(Connection(fds[0]), config, server)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(fds[0])
+        control.sendall(struct.pack("!q", pid))
+
+
+class _ForkServer:
+    """The main process's handle on the fork server subprocess (one per process, shared by every pool)."""
+
+    _shared: _ForkServer | None = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> _ForkServer:
+        """The process's fork server, started (or restarted, if it died) on first use; blocking."""
+        with cls._shared_lock:
+            if cls._shared is None or not cls._shared.alive():
+                if cls._shared is not None:
+                    cls._shared.close()
+                cls._shared = cls()
+                atexit.register(cls._shared.close)
+            return cls._shared
+
+    def __init__(self) -> None:
+        self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        source_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH", "")) if p)
+        command = f"from ioir_kg.sparql.workers import fork_server_main; fork_server_main({child.fileno()})"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", command], pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL
+        )
+        child.close()
+        self.lock = threading.Lock()
+        if self.control.recv(1) != b"R":
+            self.close()
+            raise StoreUnavailable("the query worker fork server did not start (see the server log)")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def spawn(self, config: StoreConfig) -> _Worker:
+        """Fork a worker (blocking, a few milliseconds)."""
+        mine, theirs = socket.socketpair()
+        try:
+            with self.lock:
+                socket.send_fds(self.control, [json.dumps(asdict(config)).encode("utf-8")], [theirs.fileno()])
+                reply = self.control.recv(8)
+        except OSError:
+            mine.close()
+            raise StoreUnavailable("the query worker fork server has stopped") from None
+        finally:
+            theirs.close()
+        if len(reply) != 8:
+            mine.close()
+            raise StoreUnavailable("the query worker fork server has stopped")
+        return _Worker(struct.unpack("!q", reply)[0], mine)
+
+    def close(self) -> None:
+        """Close the control socket (the server exits) and wait for it."""
+        with contextlib.suppress(OSError):
+            self.control.close()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- executions: one job on one worker, as seen from the event loop ------------------------------------
+
+
+class Execution(Protocol):
+    """A job that has started: its head is known, its data can be read until the end."""
+
+    head: Head
+    stats: WriteStats | None
+
+    async def next_chunk(self) -> bytes | None:
+        """The next piece of the result, ``None`` at the end; raises the worker's error or :class:`QueryTimeout`."""
+        ...
+
+    def close(self) -> None:
+        """Give the worker back (the job finished) or stop it (it did not); idempotent."""
+        ...
+
+
+class Executor(Protocol):
+    """Something that runs jobs: the process pool or the thread fallback."""
+
+    async def start(self) -> None:
+        """Get ready to take jobs."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop every worker."""
+        ...
+
+    async def execute(self, job: Job, *, timeout: float) -> Execution:
+        """Start ``job``; return once its head has arrived (errors before that are raised here)."""
+        ...
+
+
+class _Worker:
+    """The event loop's side of one worker: a non-blocking socket speaking ``multiprocessing`` framing.
+
+    (The worker side is a blocking :class:`~multiprocessing.connection.Connection`; here the socket is
+    non-blocking, whatever the event loop does to watched descriptors, so a half-arrived message never
+    blocks the loop.)
+    """
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.sock.setblocking(False)
+        self.buffer = bytearray()
+
+    def alive(self) -> bool:
+        """An idle worker never speaks first: anything readable means its socket closed (it died)."""
+        try:
+            return not self.sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    async def send(self, message: object, deadline: float) -> None:
+        """Send a pickled message, waiting on the event loop while the socket is full."""
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(struct.pack("!i", len(payload)) + payload)
+        while view:
+            try:
+                view = view[self.sock.send(view) :]
+            except BlockingIOError:
+                await self._wait(anyio.wait_writable, deadline)
+
+    async def receive(self, deadline: float) -> bytes:
+        """The next message, waiting on the event loop (never blocking it) until ``deadline``."""
+        while (message := self._take()) is None:
+            try:
+                data = self.sock.recv(CHUNK_BYTES * 4)
+            except BlockingIOError:
+                await self._wait(anyio.wait_readable, deadline)
+                continue
+            if not data:
+                raise EOFError
+            self.buffer += data
+        return message
+
+    def _take(self) -> bytes | None:
+        if len(self.buffer) < 4:
+            return None
+        (size,) = struct.unpack("!i", self.buffer[:4])
+        start = 4
+        if size == -1:  # multiprocessing's header for messages over 2 GiB
+            if len(self.buffer) < 12:
+                return None
+            (size,) = struct.unpack("!Q", self.buffer[4:12])
+            start = 12
+        if len(self.buffer) < start + size:
+            return None
+        message = bytes(self.buffer[start : start + size])
+        del self.buffer[: start + size]
+        return message
+
+    async def _wait(self, waiter: Callable[[socket.socket], Awaitable[None]], deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        with anyio.move_on_after(remaining):
+            await waiter(self.sock)
+
+    def kill(self) -> None:
+        """SIGKILL the process (the fork server reaps it) and close its socket."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class _PoolExecution:
+    def __init__(self, pool: WorkerPool, worker: _Worker, deadline: float, timeout: float) -> None:
+        self.pool = pool
+        self.worker = worker
+        self.deadline = deadline
+        self.timeout = timeout
+        self.head = Head("", "")
+        self.stats: WriteStats | None = None
+        self.closed = False
+
+    async def receive(self) -> tuple[bytes, bytes]:
+        try:
+            message = await self.worker.receive(self.deadline)
+        except TimeoutError:
+            self.close()
+            raise QueryTimeout(
+                f"the query ran longer than {self.timeout:g} s and was stopped; make it more selective or add a LIMIT"
+            ) from None
+        except (EOFError, OSError):
+            self.close()
+            raise StoreUnavailable("the query worker stopped unexpectedly; please retry") from None
+        return message[:1], message[1:]
+
+    async def next_chunk(self) -> bytes | None:
+        if self.stats is not None:
+            return None
+        tag, payload = await self.receive()
+        if tag == _DATA:
+            return payload
+        if tag == _END:
+            body = json.loads(payload)
+            self.stats = WriteStats(body["rows"], bool(body["truncated"]))
+            self.close()
+            return None
+        self.close(healthy=tag == _ERROR)
+        if tag == _ERROR:
+            raise _error_from(payload)
+        raise StoreUnavailable(f"unexpected message {tag!r} from a query worker")
+
+    def close(self, *, healthy: bool | None = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        done = self.stats is not None if healthy is None else healthy
+        self.pool._release(self, healthy=done)
+
+
+class WorkerPool:
+    """Up to ``size`` worker processes over the store at ``config.path``; see the module docstring.
+
+    ``generation`` returns the store's write count: workers reopen the store when it changed.
+    """
+
+    def __init__(self, config: StoreConfig, size: int, generation: Callable[[], int]) -> None:
+        self.config = config
+        self.size = max(1, size)
+        self.generation = generation
+        self._idle: list[_Worker] = []
+        self._busy: dict[int, _PoolExecution] = {}
+        self._starting = 0
+        self._changed: anyio.Event | None = None
+        self._closed = False
+
+    # -- life cycle --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the fork server and every worker (~0.6 s)."""
+        workers = [await anyio.to_thread.run_sync(self._spawn) for _ in range(self.size)]
+        self._idle.extend(workers)
+
+    async def aclose(self) -> None:
+        """Kill every worker, idle or busy."""
+        self._closed = True
+        for execution in list(self._busy.values()):
+            execution.close(healthy=False)
+        for worker in self._idle:
+            worker.kill()
+        self._idle.clear()
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for monitoring and tests)."""
+        return [w.pid for w in [*self._idle, *(e.worker for e in self._busy.values())]]
+
+    @property
+    def busy(self) -> int:
+        """How many jobs are running."""
+        return len(self._busy)
+
+    def _spawn(self) -> _Worker:
+        """Fork a worker, (re)starting the fork server if needed; runs on a thread."""
+        return _ForkServer.shared().spawn(self.config)
+
+    # -- jobs ----------------------------------------------------------------------------------------
+    async def execute(self, job: Job, *, timeout: float) -> Execution:
+        """Run ``job`` on a free worker, waiting up to ``timeout`` for one and ``timeout`` for its head."""
+        if self._closed:
+            raise StoreUnavailable("the query service is shutting down")
+        for attempt in range(3):  # a worker that died while idle is replaced, and the job sent again
+            worker = await self._acquire(time.monotonic() + timeout, timeout)
+            execution = _PoolExecution(self, worker, time.monotonic() + timeout, timeout)
+            self._busy[id(execution)] = execution
+            try:
+                await worker.send((job, self.generation()), execution.deadline)
+                break
+            except TimeoutError:
+                execution.close(healthy=False)
+                raise QueryTimeout(f"the query could not be handed to a worker within {timeout:g} s") from None
+            except OSError:
+                execution.close(healthy=False)
+                if attempt == 2:
+                    raise StoreUnavailable("no query worker could be started; please retry") from None
+            except BaseException:
+                execution.close(healthy=False)
+                raise
+        try:
+            tag, payload = await execution.receive()
+        except BaseException:
+            execution.close(healthy=False)
+            raise
+        if tag == _HEAD:
+            body = json.loads(payload)
+            execution.head = Head(body["kind"], body["media_type"])
+            return execution
+        execution.close(healthy=tag == _ERROR)
+        if tag == _ERROR:
+            raise _error_from(payload)
+        raise StoreUnavailable(f"unexpected message {tag!r} from a query worker")
+
+    async def _acquire(self, deadline: float, timeout: float) -> _Worker:
+        while True:
+            self._reap()
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive():
+                    return worker
+                worker.kill()
+            if len(self._busy) + self._starting < self.size:
+                self._starting += 1
+                try:
+                    return await anyio.to_thread.run_sync(self._spawn)
+                finally:
+                    self._starting -= 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise QueryTimeout(f"all {self.size} query workers stayed busy for {timeout:g} s; please retry later")
+            changed = self._event()
+            with anyio.move_on_after(min(remaining, REAP_GRACE_SECONDS)):
+                await changed.wait()
+
+    def _event(self) -> anyio.Event:
+        if self._changed is None:
+            self._changed = anyio.Event()
+        return self._changed
+
+    def _notify(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def _release(self, execution: _PoolExecution, *, healthy: bool) -> None:
+        self._busy.pop(id(execution), None)
+        worker = execution.worker
+        if healthy and not self._closed and worker.alive():
+            self._idle.append(worker)
+        else:
+            if not healthy:
+                log.info("query worker %s stopped (job not finished)", worker.pid)
+            worker.kill()
+        self._notify()
+
+    def _reap(self) -> None:
+        """Take back workers whose job was abandoned (its reader went away) past the deadline."""
+        now = time.monotonic()
+        for execution in list(self._busy.values()):
+            if now > execution.deadline + REAP_GRACE_SECONDS:
+                log.warning("query worker %s reclaimed: its job was abandoned", execution.worker.pid)
+                execution.close(healthy=False)
+
+
+def default_pool_size() -> int:
+    """Twice the usable CPU cores (2–16): enough that a slow query does not hold up quick ones."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 2
+    return max(2, min(16, 2 * cores))
+
+
+# -- the thread fallback -------------------------------------------------------------------------------
+
+
+class _Cancelled(Exception):
+    """The reader of an inline job went away."""
+
+
+class _QueueOutput:
+    """Hands chunks from the job thread to the event loop through a bounded queue (back-pressure)."""
+
+    def __init__(self, execution: _InlineExecution) -> None:
+        self.execution = execution
+        self.buffer = bytearray()
+
+    def head(self, head: Head) -> None:
+        self.execution.put((_HEAD, head))
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK_BYTES:
+            self.send()
+        return len(data)
+
+    def flush(self) -> None:
+        """Chunks go out when full and at the end."""
+
+    def send(self) -> None:
+        if self.buffer:
+            self.execution.put((_DATA, bytes(self.buffer)))
+            self.buffer.clear()
+
+
+class _InlineExecution:
+    def __init__(self, deadline: float, timeout: float) -> None:
+        self.queue: queue.Queue[tuple[bytes, Any]] = queue.Queue(maxsize=4)
+        self.deadline = deadline
+        self.timeout = timeout
+        self.head = Head("", "")
+        self.stats: WriteStats | None = None
+        self.cancelled = threading.Event()
+
+    def put(self, item: tuple[bytes, Any]) -> None:
+        """Called on the job thread: wait for room, or stop when the reader has gone."""
+        while not self.cancelled.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Cancelled
+
+    async def receive(self) -> tuple[bytes, Any]:
+        remaining = max(self.deadline - time.monotonic(), 0.001)
+        try:
+            item: tuple[bytes, Any] = await anyio.to_thread.run_sync(lambda: self.queue.get(timeout=remaining))
+        except queue.Empty:
+            self.close()
+            raise QueryTimeout(
+                f"the query ran longer than {self.timeout:g} s (it cannot be stopped on this backend)"
+            ) from None
+        return item
+
+    async def next_chunk(self) -> bytes | None:
+        if self.stats is not None:
+            return None
+        tag, payload = await self.receive()
+        if tag == _DATA:
+            return bytes(payload)
+        self.close()
+        if tag == _END:
+            self.stats = payload
+            return None
+        raise payload
+
+    def close(self) -> None:
+        self.cancelled.set()
+
+
+class InlineExecutor:
+    """Runs jobs on threads of this process (no process isolation; a started query runs to its end)."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def aclose(self) -> None:
+        """Nothing to stop."""
+
+    async def execute(self, job: Job, *, timeout: float) -> Execution:
+        """Run ``job`` on a thread; chunks come back through a queue of 4."""
+        execution = _InlineExecution(time.monotonic() + timeout, timeout)
+
+        def work() -> None:
+            output = _QueueOutput(execution)
+            try:
+                stats = run_job(self.store, job, output)
+                output.send()
+                execution.put((_END, stats))
+            except _Cancelled:
+                return
+            except Exception as exc:
+                with contextlib.suppress(_Cancelled):
+                    execution.put((_ERROR, _error_from(_error_message(exc)[1:])))
+
+        threading.Thread(target=work, daemon=True, name="ioir-inline-query").start()
+        tag, payload = await execution.receive()
+        if tag == _HEAD:
+            execution.head = payload
+            return execution
+        execution.close()
+        if tag == _ERROR:
+            raise payload
+        raise StoreUnavailable("the query produced no result")
+
+
+async def drain(execution: Execution) -> AsyncIterator[bytes]:
+    """Every remaining chunk of ``execution``, closing it at the end or on any error."""
+    try:
+        while (chunk := await execution.next_chunk()) is not None:
+            yield chunk
+    finally:
+        execution.close()
