@@ -21,7 +21,7 @@ nested property shape or a helper shape is attributed to the identified shape th
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
@@ -30,7 +30,7 @@ from rdflib.term import Node
 
 from ioir_kg.errors import IoirError
 
-__all__ = ["ShaclOutcome", "ShapeResult", "ShapesError", "run_shacl"]
+__all__ = ["ShaclOutcome", "ShapeResult", "ShapesError", "outcome_from_report", "run_shacl"]
 
 _SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -56,6 +56,10 @@ class ShapeResult:
     path: str | None
     value: str | None
     message: str
+    #: The SHACL constraint component that failed (``sh:MinCountConstraintComponent`` …), as a full IRI.
+    component: str | None = field(default=None, compare=False)
+    #: The shape node (IRI or blank node of the shapes graph) that produced the result.
+    source_shape: Node | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,11 @@ def run_shacl(data: Graph, shapes: Graph, ontology: Graph) -> ShaclOutcome:
     )
     if not isinstance(report, Graph):
         raise ShapesError(f"pySHACL could not validate with these shapes: {text}")
+    return outcome_from_report(report, shapes, conforms=bool(conforms))
+
+
+def outcome_from_report(report: Graph, shapes: Graph, *, conforms: bool) -> ShaclOutcome:
+    """Read a pySHACL report graph into a :class:`ShaclOutcome` (``shapes``: the shapes graph validated with)."""
     # Only the results of the report itself: nested sh:detail results explain a result, they are not results.
     top_level = (
         node for rep in report.subjects(RDF.type, SH.ValidationReport) for node in report.objects(rep, SH.result)
@@ -101,7 +110,7 @@ def run_shacl(data: Graph, shapes: Graph, ontology: Graph) -> ShaclOutcome:
     found = (_result(report, shapes, node) for node in top_level)
     results = tuple(sorted(found, key=_sort_key))
     has_violation = any(r.severity == "Violation" for r in results)
-    return ShaclOutcome(conforms=bool(conforms) and not has_violation, results=results)
+    return ShaclOutcome(conforms=conforms and not has_violation, results=results)
 
 
 def _sort_key(result: ShapeResult) -> tuple[str, str, str, str, str]:
@@ -121,6 +130,8 @@ def _result(report: Graph, shapes: Graph, node: Node) -> ShapeResult:
         path=render(report, path) if path is not None else None,
         value=render(report, value) if value is not None else None,
         message=_message(report, node),
+        component=str(component) if (component := report.value(node, SH.sourceConstraintComponent)) else None,
+        source_shape=source_shape,
     )
 
 
