@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 non-conformant result, 2 bad input (one line on stderr), 3 s
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pyoxigraph import QuerySolutions
 
-from ioir_kg.config import Settings, get_settings
+from ioir_kg.config import Backend, Settings, get_settings
 from ioir_kg.errors import BadInput, IoirError, StoreUnavailable
 from ioir_kg.sparql.competency import get_query, load_catalogue, run_competency
 from ioir_kg.sparql.results import OUTPUT_FORMATS, write_result
@@ -49,9 +49,13 @@ def load(
         list[Path] | None, typer.Argument(help="RDF files or folders (default: ontology/ and data/).")
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Reload even unchanged files.")] = False,
+    backend: Annotated[
+        Backend | None,
+        typer.Option("--backend", help="Load into this backend instead of IOIR_BACKEND (remote: IOIR_REMOTE_*)."),
+    ] = None,
 ) -> None:
     """Load RDF files, one named graph per file; unchanged files are skipped."""
-    settings = get_settings()
+    settings = get_settings() if backend is None else get_settings(backend=backend)
     with _store(settings, sync_bundled=False) as store:
         results = load_sources(store, settings, paths or None, force=rebuild)
     for r in results:
@@ -89,6 +93,7 @@ def query(
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"{file}: cannot read: {exc}") from None
     assert text is not None
+    _refuse_outbound(text, get_settings())
     with _store(get_settings()) as store:
         result = store.query(text)
         write_result(result, fmt, sys.stdout.buffer)
@@ -112,9 +117,17 @@ def cq(
     if fmt not in OUTPUT_FORMATS:
         raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
     args = dict(_key_value(item) for item in param or [])
+    _refuse_outbound(get_query(catalogue, name).sparql, settings)
     with _store(settings) as store:
         result = run_competency(get_query(catalogue, name), args, store, settings.id_base)
         write_result(result, fmt, sys.stdout.buffer)
+
+
+def _refuse_outbound(text: str, settings: Settings) -> None:
+    """Apply the endpoint's policy (``SERVICE`` only to ``IOIR_SERVICE_ALLOWLIST``) to a query run here."""
+    from ioir_kg.sparql.protocol import check_policy
+
+    check_policy(text, allowlist=settings.service_allowlist, base_iri=None, update=False)
 
 
 def _key_value(item: str) -> tuple[str, str]:
@@ -126,18 +139,11 @@ def _key_value(item: str) -> tuple[str, str]:
 
 @app.command()
 def stats() -> None:
-    """Print triples per named graph and instances per class."""
+    """Print triples per graph, instances per class, relations per property, dependencies per level and source."""
+    from ioir_kg.stats import collect_stats, render_stats
+
     with _store(get_settings()) as store:
-        graphs = store.graphs()
-        typer.echo(f"{'triples':>8}  graph")
-        for g in graphs:
-            typer.echo(f"{g.triples:>8}  {g.iri}")
-        typer.echo(f"{sum(g.triples for g in graphs):>8}  total")
-        typer.echo(f"\n{'instances':>9}  class")
-        result = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c")
-        assert isinstance(result, QuerySolutions)
-        for row in result:
-            typer.echo(f"{row['n'].value:>9}  {row['c'].value}")
+        typer.echo(render_stats(collect_stats(store)), nl=False)
 
 
 @app.command("check-ontology")
@@ -180,6 +186,84 @@ def restore(source: Annotated[Path, typer.Argument(help="An N-Quads dump made by
         raise BadInput(f"{source}: no such file")
     with _store(get_settings(), sync_bundled=False) as store, source.open("rb") as handle:
         store.restore(handle)
+
+
+@app.command()
+def redirects(
+    target: Annotated[
+        str | None, typer.Option("--target", help="The deployment's URL (default: IOIR_PUBLIC_URL).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="apache (w3id.org .htaccess) or nginx.")] = "apache",
+) -> None:
+    """Print the rules that redirect the canonical IRIs (IOIR_BASE_URI) to this deployment."""
+    from ioir_kg.linked_data.redirects import RULE_FORMATS, redirect_rules
+
+    settings = get_settings()
+    if fmt not in RULE_FORMATS:
+        raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(RULE_FORMATS)}")
+    deployment = target or settings.public_url
+    if not deployment:
+        raise BadInput("name the deployment: set IOIR_PUBLIC_URL or give --target https://host/")
+    typer.echo(redirect_rules(settings.base_uri, deployment, fmt), nl=False)
+
+
+_REPORT_FORMATS = ("text", "json", "turtle")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="The triples to check: a .ttl, .nt or .jsonld file.")],
+    reasoner: Annotated[
+        str, typer.Option(help="axioms: targeted OWL checks (fast); hermit: also HermiT over the whole graph.")
+    ] = "axioms",
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(_REPORT_FORMATS)}.")] = "text",
+    source: Annotated[str | None, typer.Option(help="Source document of the quote (s000 … s004).")] = None,
+    quote: Annotated[str | None, typer.Option(help="Verbatim quote supporting the triples.")] = None,
+) -> None:
+    """Check new triples against the shapes and the ontology in the context of the store; write nothing.
+
+    Exit 0 when they conform, 1 when they do not, 2 when the file cannot be read or parsed.
+    """
+    from ioir_kg.validation.assertions import AssertionService
+    from ioir_kg.validation.pipeline import Metadata, read_submission_file
+
+    if reasoner not in ("axioms", "hermit") or fmt not in _REPORT_FORMATS:
+        raise BadInput(f"--reasoner is axioms or hermit, --format one of {', '.join(_REPORT_FORMATS)}")
+    settings = get_settings()
+    submission = read_submission_file(file, settings)
+    with _store(settings) as store:
+        report = AssertionService(store, settings).validate(submission, Metadata(source, quote), reasoner=reasoner)
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.to_turtle() if fmt == "turtle" else report.to_text(), nl=False)
+    raise typer.Exit(0 if report.conforms else 1)
+
+
+@app.command("assert")
+def assert_(
+    file: Annotated[Path, typer.Argument(help="The triples to add: a .ttl, .nt or .jsonld file.")],
+    source: Annotated[str | None, typer.Option(help="Source document of the quote (s000 … s004).")] = None,
+    quote: Annotated[str | None, typer.Option(help="Verbatim quote supporting the triples.")] = None,
+    locator: Annotated[str | None, typer.Option(help="Where the quote is in the source.")] = None,
+    comment: Annotated[str | None, typer.Option(help="A comment recorded with the assertion.")] = None,
+    contributor: Annotated[str, typer.Option(help="Who to credit (prov:wasAttributedTo).")] = "admin",
+) -> None:
+    """Validate new triples and store them in a new assertion graph with provenance (exit 1 if rejected)."""
+    from ioir_kg.validation.assertions import AssertionService, SubmissionRejected
+    from ioir_kg.validation.pipeline import Metadata, read_submission_file
+
+    settings = get_settings()
+    submission = read_submission_file(file, settings)
+    metadata = Metadata(source, quote, locator, comment, contributor)
+    with _store(settings) as store:
+        try:
+            accepted = AssertionService(store, settings).submit(submission, metadata, submitter="admin", admin=True)
+        except SubmissionRejected as exc:
+            typer.echo(exc.report.to_text(), nl=False)
+            raise
+    record = accepted.record
+    typer.echo(f"accepted: {record.triples} triples in {record.graph} ({record.location})")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ioir_kg.errors import BadSetting
+from ioir_kg.namespaces import SLUG
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URI = "https://w3id.org/ioir/"
@@ -25,6 +26,14 @@ class Backend(StrEnum):
 
     OXIGRAPH = "oxigraph"
     REMOTE = "remote"
+
+
+class RemoteAuth(StrEnum):
+    """How :class:`~ioir_kg.store.remote.RemoteSparqlStore` authenticates to the remote server."""
+
+    DIGEST = "digest"
+    BASIC = "basic"
+    NONE = "none"
 
 
 def _split_csv(value: object) -> object:
@@ -47,7 +56,10 @@ class Settings(BaseSettings):
     query_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
     max_body_bytes: Annotated[int, Field(gt=0)] = 2 * 1024 * 1024
     admin_token: SecretStr | None = None
-    contributor_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: ``name:token`` pairs of the contributors allowed to submit assertions (``IOIR_CONTRIBUTOR_TOKENS``).
+    contributor_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    #: Most triples one submitted assertion may hold (413 beyond); validation time grows with it.
+    max_assertion_triples: Annotated[int, Field(gt=0, le=100_000)] = 2000
     service_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     seeds_dir: Path | None = None
     remote_query_url: str | None = None
@@ -55,12 +67,44 @@ class Settings(BaseSettings):
     remote_gsp_url: str | None = None
     remote_user: str | None = None
     remote_password: SecretStr | None = None
+    #: How the remote store authenticates (Virtuoso's ``/sparql-auth`` wants Digest).
+    remote_auth: RemoteAuth = RemoteAuth.DIGEST
+    #: Seconds to open a connection to the remote store, and to wait for an update's answer.
+    remote_connect_timeout: Annotated[float, Field(gt=0, le=600)] = 5.0
+    remote_update_timeout: Annotated[float, Field(gt=0, le=86400)] = 300.0
+    #: Retries of a read that failed before an answer (connection refused or dropped, 502/503/504).
+    remote_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    #: How long the remote store's list of graphs is cached (0: listed before every query).
+    remote_graph_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    #: IRI prefixes of the graphs that make up the dataset on a shared server (empty: every graph but
+    #: the server's own system graphs).
+    remote_graph_prefixes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Evaluate ``*``/``+``/``?`` property paths in the app (Virtuoso 7.2 answers them wrongly); turn off for
+    #: a server that evaluates them right.
+    remote_emulate_paths: bool = True
     #: Query worker processes (0: twice the usable cores, 2–16). Each holds a read-only view of the store.
     query_workers: Annotated[int, Field(ge=0, le=64)] = 0
     #: Most rows (solutions or triples) one query answer carries; 0 for no cap.
     max_result_rows: Annotated[int, Field(ge=0)] = 100_000
+    #: Longest SPARQL query text, in characters (413 beyond; updates are bounded by ``IOIR_MAX_BODY_BYTES``).
+    max_query_chars: Annotated[int, Field(ge=1000, le=1_000_000)] = 100_000
+    #: Deepest nesting of brackets (``{``, ``(``, ``[``) in a query or update (400 beyond): the parser recurses on it.
+    max_query_depth: Annotated[int, Field(ge=8, le=1000)] = 64
+    #: Largest response body, in bytes (0: no cap); the N-Quads dumps are exempt. A larger answer is refused (422)
+    #: when its size is known up front, else cut off by closing the connection before its end.
+    max_response_bytes: Annotated[int, Field(ge=0)] = 128 * 1024 * 1024
+    #: Most bytes of request headers (names and values) the app reads (431 beyond).
+    max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 64 * 1024
     #: Origins allowed to read query results cross-origin (``*``: any; empty: CORS off).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    #: Public URL of this deployment (``IOIR_PUBLIC_URL``, e.g. ``https://kg.example.org/``): the SPARQL
+    #: endpoint and dump named in VoID, and the target of the redirect rules; unset: the URL a request came in on.
+    public_url: str | None = None
+    #: Licence of the dataset, named in VoID/DCAT (``IOIR_DATASET_LICENSE``).
+    dataset_license: str = "https://creativecommons.org/licenses/by/4.0/"
+    #: Where generated artefacts (the ontology's HTML documentation) are cached; unset: ``var/cache`` under the
+    #: data root (shared by every store, keyed by content, never committed).
+    cache_dir: Path | None = None
 
     @field_validator("base_uri")
     @classmethod
@@ -69,6 +113,16 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) IRI ending with '/', e.g. https://w3id.org/ioir/")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?# <>\"'"):
+            raise ValueError("must be an http(s) URL without query or fragment, e.g. https://kg.example.org/")
+        return value if value.endswith("/") else value + "/"
+
     @field_validator("admin_token")
     @classmethod
     def _admin_token_is_long(cls, value: SecretStr | None) -> SecretStr | None:
@@ -76,10 +130,37 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (or unset to refuse all writes)")
         return value
 
+    @field_validator("remote_query_url", "remote_update_url", "remote_gsp_url")
+    @classmethod
+    def _remote_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. http://127.0.0.1:8890/sparql")
+        return value
+
+    @field_validator("remote_graph_prefixes", mode="before")
+    @classmethod
+    def _csv_prefixes(cls, value: object) -> object:
+        return _split_csv(value)
+
     @field_validator("contributor_tokens", "service_allowlist", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("contributor_tokens")
+    @classmethod
+    def _contributor_tokens_are_named(cls, value: list[str]) -> list[str]:
+        names: set[str] = set()
+        for item in value:
+            name, sep, token = item.partition(":")
+            if not sep or not SLUG.match(name):
+                raise ValueError("write each entry as name:token, the name in lowercase letters, digits and hyphens")
+            if name == "admin" or name in names:
+                raise ValueError(f"contributor name {name!r} is reserved or given twice")
+            if len(token) < 16:
+                raise ValueError(f"the token of contributor {name!r} must be at least 16 characters")
+            names.add(name)
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -97,9 +178,20 @@ class Settings(BaseSettings):
         return f"{self.base_uri}graph/"
 
     @property
+    def contributors(self) -> dict[str, SecretStr]:
+        """The contributor tokens by contributor name (from ``IOIR_CONTRIBUTOR_TOKENS``)."""
+        pairs = (item.partition(":") for item in self.contributor_tokens)
+        return {name: SecretStr(token) for name, _, token in pairs}
+
+    @property
     def seeds_path(self) -> Path:
         """The source documents: ``IOIR_SEEDS_DIR``, else ``../shared/seeds`` beside the project."""
         return self.seeds_dir if self.seeds_dir is not None else PROJECT_ROOT.parent / "shared" / "seeds"
+
+    @property
+    def cache_path(self) -> Path:
+        """The cache folder: ``IOIR_CACHE_DIR``, else ``var/cache`` under ``IOIR_DATA_ROOT``."""
+        return self.cache_dir if self.cache_dir is not None else self.data_root / "var" / "cache"
 
     @property
     def queries_dir(self) -> Path:

@@ -91,6 +91,27 @@ class UnsupportedMediaType(BadInput):
     title = "Unsupported media type"
 
 
+class Conflict(BadInput):
+    """The request conflicts with the current state (e.g. retracting an assertion others build on)."""
+
+    status = 409
+    title = "Conflict"
+
+
+class RequestHeadersTooLarge(BadInput):
+    """The request headers exceed ``IOIR_MAX_HEADER_BYTES``."""
+
+    status = 431
+    title = "Request header fields too large"
+
+
+class ResponseTooLarge(BadInput):
+    """The answer would exceed ``IOIR_MAX_RESPONSE_BYTES``: ask for less (``LIMIT``, fewer columns)."""
+
+    status = 422
+    title = "Response too large"
+
+
 class BadParameter(BadInput):
     """A missing or ill-typed parameter."""
 

@@ -8,15 +8,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ioir_kg import __version__
-from ioir_kg.api import problems
-from ioir_kg.api.routes import health
+from ioir_kg.api import headers, limits, problems, security
+from ioir_kg.api.routes import assertions, dataset, graph_store, health, ontology, queries, resources, sparql
+from ioir_kg.api.routes import pages as page_routes
 from ioir_kg.config import Settings, get_settings
-from ioir_kg.errors import IoirError
+from ioir_kg.errors import IoirError, Unauthorized
+from ioir_kg.linked_data.views import STATIC_DIR
+from ioir_kg.sparql.competency import load_catalogue
+from ioir_kg.sparql.protocol import SparqlEndpoint
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import load_sources
+from ioir_kg.validation.assertions import AssertionService
+from ioir_kg.web.pages import PageHeadersMiddleware
 
 log = logging.getLogger("ioir_kg")
 
@@ -27,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.catalogue = load_catalogue(settings.queries_dir)
         store = open_store(settings)
         try:
             if settings.load_bundled:
@@ -34,8 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 loaded = sum(1 for r in results if r.status == "loaded")
                 log.info("bundled data: %d files loaded, %d unchanged", loaded, len(results) - loaded)
             app.state.store = store
+            app.state.sparql = SparqlEndpoint(store, settings)
+            app.state.assertions = AssertionService(store, settings)
+            await app.state.sparql.start()
             yield
         finally:
+            if getattr(app.state, "sparql", None) is not None:
+                await app.state.sparql.aclose()
+                app.state.sparql = None
             store.close()
 
     app = FastAPI(
@@ -48,5 +62,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(IoirError, problems.ioir_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
+    app.add_exception_handler(Unauthorized, security.unauthorized_handler)
     app.include_router(health.router)
+    app.include_router(page_routes.router)  # before assertions: /assertions/new is a page, not an id
+    app.include_router(sparql.router)
+    app.include_router(graph_store.router)
+    app.include_router(queries.router)
+    app.include_router(resources.router)
+    app.include_router(ontology.router)
+    app.include_router(dataset.router)
+    app.include_router(assertions.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(PageHeadersMiddleware)
+    limits.install(app, settings)  # body, header, query and response limits on every route
+    headers.install(app)  # security headers on every response, the limits' refusals included
+    if settings.cors_origins:
+        app.add_middleware(security.PathCorsMiddleware, origins=settings.cors_origins, paths=security.CORS_PATHS)
     return app

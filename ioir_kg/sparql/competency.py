@@ -33,6 +33,7 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions
 from ioir_kg.errors import BadParameter, ResourceNotFound
 from ioir_kg.namespaces import PREFIXES, sparql_prologue
 from ioir_kg.store.base import KnowledgeStore, QueryResult, Term
+from ioir_kg.store.bindings import inject_values
 
 ParamType = TypingLiteral["iri", "concept", "year", "integer", "text"]
 PARAM_TYPES: tuple[ParamType, ...] = ("iri", "concept", "year", "integer", "text")
@@ -266,7 +267,15 @@ def bind_arguments(
 
 def run_competency(query: CompetencyQuery, args: Mapping[str, str], store: KnowledgeStore, id_base: str) -> QueryResult:
     """Check and bind ``args``, then evaluate the query."""
-    return store.query(query.sparql, bindings=bind_arguments(query, args, store, id_base))
+    return store.query(competency_sparql(query, bind_arguments(query, args, store, id_base), store))
+
+
+def competency_sparql(query: CompetencyQuery, bound: Mapping[str, Term], store: KnowledgeStore) -> str:
+    """The query text with its checked arguments bound (a label search also gets the label index's candidates)."""
+    # label index (ioir_kg.search.labels): a name search binds the few matching entities instead of scanning labels
+    from ioir_kg.search.labels import search_sparql
+
+    return search_sparql(query, bound, store) or inject_values(query.sparql, bound)
 
 
 class _ParamError(Exception):
@@ -289,6 +298,9 @@ def _bind_one(param: Param, raw: str, store: KnowledgeStore, id_base: str) -> Te
         if len(raw) > 200:
             raise _ParamError("must be at most 200 characters")
         return Literal(raw)
+    quick = _quick_bind(param, raw, store, id_base)  # one ASK instead of listing every valid value
+    if quick is not None:
+        return quick
     valid = choices(store, param, id_base)
     by_iri = {c.iri: c for c in valid}
     iri = resolve_iri(raw, id_base) if _looks_like_iri(raw) else None
@@ -307,6 +319,42 @@ def _bind_one(param: Param, raw: str, store: KnowledgeStore, id_base: str) -> Te
     what = f"<{iri}> is not" if iri is not None else f"{raw!r} is neither the IRI nor a label or acronym of"
     hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
     raise _ParamError(f"{what} {expected}{hint}", listed)
+
+
+_IS_OF_CLASS = sparql_prologue() + "ASK { ?item a/rdfs:subClassOf* ?cls }"
+_IS_ENTITY = sparql_prologue() + "ASK { ?item a ?type . FILTER(STRSTARTS(STR(?item), STR(?base))) }"
+_IS_IN_SCHEME = sparql_prologue() + "ASK { ?item skos:inScheme ?scheme }"
+
+
+def _quick_bind(param: Param, raw: str, store: KnowledgeStore, id_base: str) -> NamedNode | None:
+    """The IRI ``raw`` names when it is a valid value (checked with one ``ASK``); ``None``: take the full path.
+
+    A name or acronym is looked up in the label index (:mod:`ioir_kg.search.labels`) when the store has one;
+    when several entities carry it, or none, the full path decides (and explains).
+    """
+    if _looks_like_iri(raw):
+        candidates = [resolve_iri(raw, id_base)]
+    else:
+        from ioir_kg.search.labels import label_index_for
+
+        index = label_index_for(store)
+        candidates = index.exact(store, raw) if index is not None else []
+    members = [iri for iri in candidates if _is_valid(param, NamedNode(iri), store, id_base)]
+    return NamedNode(members[0]) if len(members) == 1 else None
+
+
+def _is_valid(param: Param, item: NamedNode, store: KnowledgeStore, id_base: str) -> bool:
+    if param.type == "iri" and param.cls == ANY_CLASS:
+        result = store.query(_IS_ENTITY, bindings={"item": item, "base": Literal(id_base)})
+    elif param.type == "iri" and param.cls:
+        result = store.query(_IS_OF_CLASS, bindings={"item": item, "cls": NamedNode(param.cls)})
+    elif param.type == "concept" and param.scheme:
+        result = store.query(
+            _IS_IN_SCHEME, bindings={"item": item, "scheme": NamedNode(resolve_iri(param.scheme, id_base))}
+        )
+    else:
+        return False
+    return bool(result)
 
 
 def _looks_like_iri(raw: str) -> bool:

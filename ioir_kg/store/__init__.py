@@ -15,7 +15,11 @@ def open_store(settings: Settings, *, read_only: bool = False) -> KnowledgeStore
     """Open the backend the settings choose."""
     if settings.backend is Backend.OXIGRAPH:
         return OxigraphStore(settings.store_path, union_default_graph=settings.union_default_graph, read_only=read_only)
-    raise BadSetting("IOIR_BACKEND=remote: the remote SPARQL backend is not available in this version")
+    if settings.backend is Backend.REMOTE:
+        from ioir_kg.store.remote import RemoteSparqlStore
+
+        return RemoteSparqlStore.from_settings(settings)
+    raise BadSetting(f"IOIR_BACKEND={settings.backend}: unknown backend")  # pragma: no cover
 
 
 __all__ = ["KnowledgeStore", "OxigraphStore", "QueryDataset", "QueryResult", "Term", "open_store"]

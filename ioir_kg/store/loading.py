@@ -187,6 +187,10 @@ def load_sources(
             results.extend(_prune(store, manifest, {graph_iri_for(p, settings) for p in files}, settings))
     finally:
         manifest.save()
+    # label index (ioir_kg.search.labels): re-index the graphs just loaded, build it when missing
+    from ioir_kg.search.labels import sync_label_index
+
+    sync_label_index(store, changed=[r.graph for r in results if r.status == LoadStatus.LOADED])
     return results
 
 
