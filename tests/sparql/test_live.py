@@ -119,7 +119,7 @@ def test_timeout_answers_503_and_frees_the_cpu(
     killed = workers_before - workers_after
     assert 2.0 <= elapsed < 3.5
     assert len(killed) == 1, (workers_before, workers_after)
-    assert busy_cpu > 1.0, "the query did not keep its worker busy"
+    assert busy_cpu > 0.5, "the query did not keep its worker busy"
     assert idle_cpu < 0.1, f"{idle_cpu:.2f} s of CPU in 2 s after the timeout"
     _record(
         request,

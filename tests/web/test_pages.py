@@ -104,6 +104,7 @@ def test_the_catalogue_is_json_for_programs_and_a_gallery_for_browsers(client: T
 
 def test_a_query_answers_data_to_programs_and_a_page_to_browsers(client: TestClient) -> None:
     as_json = client.get("/queries/mission-successions")
+    assert as_json.status_code == 200, as_json.text
     assert as_json.headers["content-type"].startswith("application/sparql-results+json")
     rows = as_json.json()["results"]["bindings"]
     page = client.get("/queries/mission-successions", headers={"Accept": BROWSER})
