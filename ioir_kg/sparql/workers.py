@@ -432,13 +432,18 @@ class _Worker:
         self.buffer = bytearray()
 
     def alive(self) -> bool:
-        """An idle worker never speaks first: anything readable means its socket closed (it died)."""
+        """An idle worker never speaks first: a readable socket (data or end of file) means it died.
+
+        Only "nothing to read yet" (``BlockingIOError``) is a live worker; ``recv`` returning ``b""`` is the
+        end of file a dead worker leaves behind.
+        """
         try:
-            return not self.sock.recv(1, socket.MSG_PEEK)
+            self.sock.recv(1, socket.MSG_PEEK)
         except BlockingIOError:
             return True
         except OSError:
             return False
+        return False
 
     async def send(self, message: object, deadline: float) -> None:
         """Send a pickled message, waiting on the event loop while the socket is full."""

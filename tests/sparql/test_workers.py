@@ -231,20 +231,26 @@ def test_queries_during_concurrent_writes(store: OxigraphStore) -> None:
 
 
 def test_the_fork_server_is_restarted_if_it_dies(store: OxigraphStore) -> None:
-    """If the fork server is killed its workers die; the next job gets a new server and worker."""
-    pool = _pool(store, 1)
+    """If the fork server is killed its workers die; the next job gets a new server and worker.
+
+    Four idle workers die at once (more than a job's send retries): each is found dead before a job is sent.
+    """
+    pool = _pool(store, 4)
 
     async def body() -> bytes:
-        (worker,) = pool.pids()
+        workers = pool.pids()
+        assert len(workers) == 4
         server = _ForkServer.shared()
         server.process.kill()
         server.process.wait()
         for _ in range(50):  # workers die with their fork server (PR_SET_PDEATHSIG)
-            if not _alive(worker):
+            if not any(map(_alive, workers)):
                 break
             await anyio.sleep(0.1)
-        assert not _alive(worker)
-        return await _read(await pool.execute(QueryJob("ASK {}"), timeout=5))  # dead idle worker replaced
+        assert not any(map(_alive, workers))
+        answer = await _read(await pool.execute(QueryJob("ASK {}"), timeout=5))  # dead idle workers replaced
+        assert not set(pool.pids()) & set(workers)
+        return answer
 
     assert json.loads(_run(pool, body))["boolean"] is True
     assert _ForkServer.shared().alive()
