@@ -49,7 +49,11 @@ def catalogue(request: Request, queries: CatalogueDep) -> Response:
     return JSONResponse({"queries": [entry(q, request) for q in queries.values()]})
 
 
-@router.get("/queries/{name}/sparql", response_class=PlainTextResponse)
+@router.get(
+    "/queries/{name}/sparql",
+    response_class=Response,
+    responses={200: {"content": {"application/sparql-query": {"schema": {"type": "string"}}}}},
+)
 def query_text(name: str, queries: CatalogueDep) -> PlainTextResponse:
     """The SPARQL text of a competency query (its parameters unbound), to read or open in the editor."""
     return PlainTextResponse(get_query(queries, name).sparql, media_type="application/sparql-query")
