@@ -57,7 +57,7 @@ LABEL_SEARCHES: dict[str, tuple[str, str]] = {"search": ("text", "entity")}
 #: Beyond this many candidates the query runs without them (a search that broad scans anyway).
 MAX_CANDIDATES = 20_000
 #: Bumped when the table layout changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _DEFAULT = ""  # the key of the store's own default graph
 
 _COUNTS = f"""SELECT ?g (COUNT(*) AS ?n) WHERE {{
@@ -97,7 +97,7 @@ class LabelIndex:
             self._db.executescript(
                 "DROP TABLE IF EXISTS labels; DROP TABLE IF EXISTS graphs;"
                 "CREATE VIRTUAL TABLE labels USING fts5("
-                " folded, entity UNINDEXED, graph UNINDEXED, tokenize='trigram case_sensitive 1');"
+                " folded, entity UNINDEXED, graph UNINDEXED, tokenize='trigram case_sensitive 1', columnsize=0);"
                 "CREATE TABLE graphs (graph TEXT PRIMARY KEY, labels INTEGER NOT NULL);"
                 f"PRAGMA user_version={SCHEMA_VERSION};"
             )
