@@ -115,11 +115,19 @@ def serialize_graph(
 
 
 def grouped_by_subject(triples: Sequence[Triple]) -> list[Triple]:
-    """The triples with each subject's together, subjects in order of first appearance (tidier Turtle)."""
-    groups: dict[object, list[Triple]] = {}
+    """The triples with each subject's together and, within it, each predicate's together; subjects and
+    predicates in order of first appearance (tidier Turtle, and one key per predicate in JSON-LD).
+
+    >>> from pyoxigraph import NamedNode as N
+    >>> s, t, p, q = N("http://s"), N("http://t"), N("http://p"), N("http://q")
+    >>> [str(x.predicate) + str(x.object) for x in grouped_by_subject(
+    ...     [Triple(s, p, N("http://1")), Triple(t, p, s), Triple(s, q, t), Triple(s, p, N("http://2"))])]
+    ['<http://p><http://1>', '<http://p><http://2>', '<http://q><http://t>', '<http://p><http://s>']
+    """
+    groups: dict[object, dict[object, list[Triple]]] = {}
     for triple in triples:
-        groups.setdefault(triple.subject, []).append(triple)
-    return [triple for group in groups.values() for triple in group]
+        groups.setdefault(triple.subject, {}).setdefault(triple.predicate, []).append(triple)
+    return [triple for by_predicate in groups.values() for group in by_predicate.values() for triple in group]
 
 
 def compact_jsonld(triples: Sequence[Triple], prefixes: Mapping[str, str], *, first: str | None = None) -> bytes:
@@ -132,7 +140,11 @@ def compact_jsonld(triples: Sequence[Triple], prefixes: Mapping[str, str], *, fi
     >>> doc["@graph"]
     [{'@id': 'https://w3id.org/ioir/id/org/nato', '@type': 'ioir:State'}]
     """
-    expanded: list[dict[str, Any]] = json.loads(serialize(triples, format=JSON_LD.rdf_format) or b"[]")
+    # pyoxigraph's streaming serialiser starts a new node when the subject changes and a new key when the
+    # predicate does (a duplicate key, of which JSON keeps the last): group them, as a remote store's answer
+    # may interleave them.
+    grouped = grouped_by_subject(triples)
+    expanded: list[dict[str, Any]] = json.loads(serialize(grouped, format=JSON_LD.rdf_format) or b"[]")
 
     def iri(value: str) -> str:
         return compact_iri(value, prefixes) or value
