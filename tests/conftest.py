@@ -14,6 +14,10 @@ from ioir_kg.api.app import create_app
 from ioir_kg.config import PROJECT_ROOT, Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+pytest_plugins = ["tests.backends"]
+#: The backends every API test runs on (the ids of the parametrised ``client`` fixture).
+BACKENDS = ("oxigraph", "remote")
+
 SEEDS_DIR = Path(os.environ.get("IOIR_SEEDS_DIR", PROJECT_ROOT.parent / "shared" / "seeds"))
 
 
@@ -63,8 +67,16 @@ def bundled_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def client(bundled_store_path: Path) -> Iterator[TestClient]:
-    """The real app over the bundled data, through ASGI (read-only use: do not write through it)."""
+def embedded_client(bundled_store_path: Path) -> Iterator[TestClient]:
+    """The real app over the bundled data in the embedded store, through ASGI (read-only use)."""
     app = create_app(Settings(store_path=bundled_store_path))
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def client(request: pytest.FixtureRequest) -> TestClient:
+    """The real app over the bundled data, on each backend in turn (read-only use: do not write through it)."""
+    fixture = "embedded_client" if request.param == "oxigraph" else "remote_client"
+    test_client: TestClient = request.getfixturevalue(fixture)
+    return test_client

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from pyoxigraph import NamedNode, Quad, parse
 
-from ioir_kg.config import Settings
+from ioir_kg.config import Backend, Settings
 from ioir_kg.errors import BadRdf, ResourceNotFound
 from ioir_kg.namespaces import CANONICAL_ID_BASE
 from ioir_kg.store.base import KnowledgeStore
@@ -118,8 +118,14 @@ class Manifest:
 
 
 def manifest_path(settings: Settings) -> Path:
-    """Where the load manifest of this store lives."""
-    return settings.store_path.with_name(settings.store_path.name + ".loaded.json")
+    """Where the load manifest of this store lives: beside the embedded store, or, for a remote store, a file
+    of its own per server and dataset (so switching backends or servers never trusts another store's manifest).
+    """
+    name = settings.store_path.name
+    if settings.backend is Backend.REMOTE:
+        server = f"{settings.remote_update_url}|{settings.remote_query_url}|{settings.base_uri}"
+        name += ".remote-" + hashlib.sha256(server.encode("utf-8")).hexdigest()[:12]
+    return settings.store_path.with_name(name + ".loaded.json")
 
 
 def _sha256(path: Path) -> str:

@@ -11,8 +11,14 @@ the server is handled here, at the boundary (DESIGN.md, Appendix A):
   ``graph_cache_seconds`` and dropped after every write of this process.
 * **The default graph** of the embedded store is a graph of its own here, ``{base}graph/default``
   (Virtuoso has no unnamed graph); it is hidden from :meth:`RemoteSparqlStore.graphs`.
-* **Results.** Booleans stored as ``"1"``/``"0"``, ``xsd:long``, ``xsd:string``-typed literals and
-  empty ``SUM``/``AVG`` are normalised; skolem IRIs come back as blank nodes.
+* **Results.** Booleans stored as ``"1"``/``"0"``, integer subtypes (``xsd:long``, ``xsd:positiveInteger``
+  … which the embedded store keeps as ``xsd:integer``), ``xsd:string``-typed literals, empty
+  ``SUM``/``AVG`` and ``GROUP_CONCAT`` over nothing are normalised; skolem IRIs come back as blank
+  nodes; an ``ORDER BY`` over projected variables is applied again here (Virtuoso orders long literals
+  by an internal id, not by their text).
+* **Property paths.** Virtuoso 7.2 answers ``*``/``+``/``?`` paths wrongly as soon as a query holds two,
+  and alternatives with one row per match: :mod:`ioir_kg.store.remote_paths` evaluates them here
+  (closures fetched once, bound as ``VALUES``) unless ``emulate_paths`` is off (a conformant server).
 * **Writes.** One ``INSERT DATA`` request is atomic, even over several graphs and many ``GRAPH`` blocks
   (Virtuoso's parser takes ≤ ~4,900 triples per block, so blocks hold :data:`BLOCK_TRIPLES`); a request
   of several operations is not. Blank nodes are refused in ``INSERT DATA``, so they are skolemised to

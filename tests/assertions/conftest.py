@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from ioir_kg.api.app import create_app
 from ioir_kg.config import Settings
+from ioir_kg.store.remote import RemoteSparqlStore
+from tests.conftest import BACKENDS
 
 HERE = Path(__file__).resolve().parent
 ADMIN_TOKEN = "assertions-admin-token-0123456789"
@@ -68,11 +70,37 @@ def module_store(tmp_path_factory: pytest.TempPathFactory, bundled_store_path: P
     return copy_store(bundled_store_path, tmp_path_factory.mktemp("assertions"))
 
 
-@pytest.fixture(scope="module")
-def api(module_store: Path) -> Iterator[TestClient]:
-    """The real app over the module's store copy."""
-    with TestClient(create_app(settings_for(module_store))) as client:
-        yield client
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """The real app over the bundled data that accepts assertions, on each backend (the module's tests share it).
+
+    Embedded: the module's copy of the bundled store. Remote: the session's bundled dataset on Virtuoso; the
+    graphs the module's tests add there are dropped afterwards.
+    """
+    if request.param == "oxigraph":
+        with TestClient(create_app(settings_for(request.getfixturevalue("module_store")))) as client:
+            yield client
+        return
+    remote: Settings = request.getfixturevalue("remote_bundled")
+    settings = Settings(  # validated again: the tokens become secrets
+        **{
+            **remote.model_dump(),
+            "load_bundled": False,
+            "admin_token": ADMIN_TOKEN,
+            "contributor_tokens": [f"alice:{ALICE_TOKEN}", f"bob:{BOB_TOKEN}"],
+            "max_assertion_triples": 100,
+        }
+    )
+    store = RemoteSparqlStore.from_settings(settings)
+    before = {g.iri for g in store.graphs()}
+    try:
+        with TestClient(create_app(settings)) as client:
+            yield client
+    finally:
+        for info in store.graphs():
+            if info.iri not in before:
+                store.drop_graph(info.iri)
+        store.close()
 
 
 @pytest.fixture

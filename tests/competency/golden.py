@@ -15,6 +15,7 @@ from ioir_kg.config import PROJECT_ROOT, Settings
 from ioir_kg.sparql.competency import CompetencyQuery, load_catalogue, run_competency
 from ioir_kg.sparql.results import term_text
 from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.store.remote import query_shape
 
 EXPECTED_DIR = Path(__file__).parent / "expected"
 
@@ -32,6 +33,22 @@ def answer(query: CompetencyQuery, store: KnowledgeStore, id_base: str) -> dict[
     columns = [v.value for v in result.variables]
     rows = [[term_text(row[c]) for c in columns] for row in result]
     return {"params": args, "columns": columns, "rows": rows}
+
+
+def comparable(query: CompetencyQuery, columns: list[str], rows: list[list[str]]) -> list[list[object]]:
+    """The rows with each ``GROUP_CONCAT`` cell as the sorted list of its values.
+
+    SPARQL leaves the order of the values inside a ``GROUP_CONCAT`` open (Virtuoso's differs from the embedded
+    store's), and the language tag of the result too: only those cells are compared as sets.
+    """
+    concatenated = set(query_shape(query.sparql).group_concats)
+    return [
+        [
+            sorted(cell.split(", ")) if column in concatenated else cell
+            for column, cell in zip(columns, row, strict=True)
+        ]
+        for row in rows
+    ]
 
 
 def expected(name: str) -> dict[str, Any]:

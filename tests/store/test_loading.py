@@ -12,7 +12,7 @@ from ioir_kg.config import Settings
 from ioir_kg.errors import BadRdf
 from ioir_kg.store import open_store
 from ioir_kg.store.base import KnowledgeStore
-from ioir_kg.store.loading import LoadStatus, graph_iri_for, load_sources
+from ioir_kg.store.loading import LoadStatus, graph_iri_for, load_sources, manifest_path
 
 GOOD = """@base <https://w3id.org/ioir/id/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -126,3 +126,20 @@ def test_other_base_uri_rebases_entity_iris(tmp_path: Path, make_settings: Calla
 def test_files_outside_the_project_get_a_files_graph(tmp_path: Path) -> None:
     settings = Settings(data_root=tmp_path / "proj")
     assert graph_iri_for(tmp_path / "elsewhere/big.nt", settings) == "https://w3id.org/ioir/graph/files/big"
+
+
+def test_each_store_has_a_manifest_of_its_own(make_settings: Callable[..., Settings]) -> None:
+    """A remote store never trusts the embedded store's manifest, nor another server's or dataset's."""
+    embedded = make_settings()
+    remote = make_settings(
+        backend="remote", remote_query_url="http://a.test/sparql", remote_update_url="http://a.test/u"
+    )
+    other_server = make_settings(
+        backend="remote", remote_query_url="http://b.test/sparql", remote_update_url="http://b.test/u"
+    )
+    other_dataset = remote.model_copy(update={"base_uri": "http://elsewhere.test/"})
+    paths = [manifest_path(s) for s in (embedded, remote, other_server, other_dataset)]
+    assert paths[0] == embedded.store_path.with_name("store.loaded.json")
+    assert len(set(paths)) == 4
+    assert all(p.parent == embedded.store_path.parent and p.name.endswith(".loaded.json") for p in paths)
+    assert manifest_path(remote) == manifest_path(remote.model_copy())
