@@ -12,8 +12,9 @@ data through it runs on both. Under ``CI=true`` a missing Virtuoso fails the tes
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -84,30 +85,49 @@ def remote_bundled(virtuoso: VirtuosoServer, tmp_path_factory: pytest.TempPathFa
     return settings
 
 
+def drop_dataset(settings: Settings) -> None:
+    """Drop every graph of a remote dataset (its graph prefixes) and its default graph."""
+    store = RemoteSparqlStore.from_settings(settings)
+    try:
+        for info in store.graphs():
+            store.drop_graph(info.iri)
+        store.drop_graph("")
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def remote_dataset(
+    server: VirtuosoServer, folder: Path, *, prefixes: Sequence[str] = (), **overrides: object
+) -> Iterator[Settings]:
+    """Settings of a dataset of its own on ``server``: a fresh base IRI, plus graphs under ``prefixes``.
+
+    Graphs under the shared ``prefixes`` that an earlier test left behind are dropped first; everything is
+    dropped afterwards.
+    """
+    base = f"http://scratch-{uuid.uuid4().hex[:12]}.test/"
+    folder.mkdir(parents=True, exist_ok=True)
+    values: dict[str, object] = {"base_uri": base, "remote_graph_prefixes": [base, *prefixes]}
+    values.update(overrides)
+    settings = remote_settings(server, folder, **values)
+    drop_dataset(settings)
+    try:
+        yield settings
+    finally:
+        drop_dataset(settings)
+
+
 @pytest.fixture
 def scratch(virtuoso: VirtuosoServer, tmp_path: Path) -> Iterator[Callable[..., Settings]]:
     """A factory of remote datasets of their own (a fresh base IRI each); their graphs are dropped afterwards."""
-    made: list[Settings] = []
+    count = iter(range(1_000_000))
+    with contextlib.ExitStack() as stack:
 
-    def make(**overrides: object) -> Settings:
-        base = f"http://scratch-{uuid.uuid4().hex[:12]}.test/"
-        values: dict[str, object] = {"base_uri": base, "remote_graph_prefixes": [base]}
-        values.update(overrides)
-        folder = tmp_path / f"scratch{len(made)}"
-        folder.mkdir()
-        settings = remote_settings(virtuoso, folder, **values)
-        made.append(settings)
-        return settings
+        def make(**overrides: object) -> Settings:
+            folder = tmp_path / f"scratch{next(count)}"
+            return stack.enter_context(remote_dataset(virtuoso, folder, **overrides))
 
-    yield make
-    for settings in made:
-        store = RemoteSparqlStore.from_settings(settings)
-        try:
-            for info in store.graphs():
-                store.drop_graph(info.iri)
-            store.drop_graph("")
-        finally:
-            store.close()
+        yield make
 
 
 @pytest.fixture(scope="session")

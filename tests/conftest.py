@@ -21,6 +21,12 @@ BACKENDS = ("oxigraph", "remote")
 SEEDS_DIR = Path(os.environ.get("IOIR_SEEDS_DIR", PROJECT_ROOT.parent / "shared" / "seeds"))
 
 
+def backend_of(client: TestClient) -> str:
+    """The backend (``oxigraph`` or ``remote``) of the app behind ``client``."""
+    backend: str = client.app.state.store.backend  # type: ignore[attr-defined]
+    return backend
+
+
 def require_system(tool: str, why: str) -> str:
     """Path of a system executable; skip locally when missing, fail under ``CI=true``."""
     path = shutil.which(tool)

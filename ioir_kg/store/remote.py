@@ -284,8 +284,9 @@ class Skolemizer:
     >>> iri = s.term(BlankNode("b0"))
     >>> iri.value.startswith("https://w3id.org/ioir/.well-known/genid/"), iri == s.term(BlankNode("b0"))
     (True, True)
-    >>> isinstance(s.back(iri), BlankNode)
-    True
+    >>> back = s.back(iri)
+    >>> isinstance(back, BlankNode), back.value[0]
+    (True, 'b')
     """
 
     def __init__(self, base_uri: str) -> None:
@@ -297,7 +298,8 @@ class Skolemizer:
         if isinstance(term, BlankNode):
             iri = self._names.get(term.value)
             if iri is None:
-                iri = self._names[term.value] = NamedNode(f"{self.prefix}{uuid.uuid4().hex}")
+                # "b" first: the name comes back as the blank node's id, which RDF/XML needs to be an NCName
+                iri = self._names[term.value] = NamedNode(f"{self.prefix}b{uuid.uuid4().hex}")
             return iri
         return term
 
@@ -464,11 +466,21 @@ class RemoteSparqlStore:
         text = _with_base(sparql, base_iri)
         shape = query_shape(text)
         params = self._dataset_params(dataset, shape)
+        named = [g for name, g in params if name == "named-graph-uri"]
+        if named:
+            rewritten = absent_graphs_to_empty(text, named)
+            if rewritten != text and EMPTY_GRAPH not in named:
+                params.append(("named-graph-uri", EMPTY_GRAPH))
+            text = rewritten
         if self.emulate_paths and not (shape.has_from or shape.has_from_named):
             text = self._emulate_paths(text, params)
         form: list[tuple[str, str]] = [("query", text), ("timeout", self._timeout_ms), *params]
         graph_result = shape.form in ("CONSTRUCT", "DESCRIBE")
-        response = self._read(self.query_url, form, accept=N_TRIPLES if graph_result else RESULTS_JSON)
+        try:
+            response = self._read(self.query_url, form, accept=N_TRIPLES if graph_result else RESULTS_JSON)
+        except BadQuery:
+            _raise_local_syntax_error(sparql, base_iri)
+            raise
         media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type in (N_TRIPLES, "text/plain", "text/ntriples"):
             return _query_triples(self._triples(response.content, "the answer"))
@@ -938,6 +950,58 @@ def _message(response: httpx.Response) -> str:
     """The server's error message: its first lines, without the echoed query."""
     text = response.text.split("\nSPARQL query:", 1)[0].strip()
     return " ".join(text.split())[:500] or f"HTTP {response.status_code}"
+
+
+def absent_graphs_to_empty(text: str, named: Sequence[str]) -> str:
+    """``text`` with every ``GRAPH <g>`` whose ``<g>`` is not among the ``named`` graphs reading ``GRAPH`` of
+    :data:`EMPTY_GRAPH` (which the caller names too).
+
+    Virtuoso 7.2 evaluates a ``GRAPH <g> { … }`` outside the request's ``named-graph-uri`` as one match when no
+    variable of the pattern is projected: ``ASK { GRAPH <nowhere> { ?s ?p ?o } }`` is ``true``. A graph outside
+    the dataset has no triples in it, and neither does :data:`EMPTY_GRAPH`: the answer is then right.
+
+    >>> absent_graphs_to_empty("PREFIX g: <http://g/> ASK { GRAPH g:a { ?s ?p 'GRAPH <x>' } GRAPH <http://g/b> {} }",
+    ...                        ["http://g/b"])
+    "PREFIX g: <http://g/> ASK { GRAPH <urn:x-ioir:empty> { ?s ?p 'GRAPH <x>' } GRAPH <http://g/b> {} }"
+    """
+    toks = tokenize(text)
+    prefixes: dict[str, str] = {}
+    keep = set(named)
+    pieces: list[str] = []
+    done = 0
+    for index, token in enumerate(toks[:-1]):
+        word = token.text.upper() if token.kind == "word" else ""
+        following = toks[index + 1]
+        if word == "PREFIX" and following.kind == "pname" and index + 2 < len(toks) and toks[index + 2].kind == "iri":
+            prefixes[following.text[:-1]] = toks[index + 2].text[1:-1]
+        if word != "GRAPH" or following.kind not in ("iri", "pname"):
+            continue
+        if following.kind == "iri":
+            iri = following.text[1:-1]
+        else:
+            prefix, _, local = following.text.partition(":")
+            iri = prefixes[prefix] + local if prefix in prefixes else ""
+        if ":" in iri and iri not in keep:
+            pieces += [text[done : following.start], f"<{EMPTY_GRAPH}>"]
+            done = following.end
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+def _raise_local_syntax_error(sparql: str, base_iri: str | None) -> None:
+    """Raise the embedded parser's :class:`BadQuery` (message, line and column) if ``sparql`` is not SPARQL 1.1.
+
+    Called when the server refused a query, so that a syntax error reads the same on both backends. The query is
+    parsed by an empty in-memory store and its solutions are never read (an ``ASK`` is answered over no data);
+    a query that names a ``SERVICE`` is left to the server's message.
+    """
+    if any(t.kind == "word" and t.text.upper() == "SERVICE" for t in tokenize(sparql)):
+        return
+    try:
+        Store().query(sparql, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise BadQuery(f"SPARQL syntax error: {exc}") from None
+    except (RuntimeError, ValueError, OSError):
+        return
 
 
 def _checked(response: httpx.Response) -> httpx.Response:

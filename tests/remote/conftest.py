@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fastapi.testclient import TestClient
 
-from ioir_kg.api.app import create_app
 from ioir_kg.config import Settings
 from tests.backends import ADMIN_TOKEN, AUTH, BACKENDS
 
@@ -29,14 +27,3 @@ def backend_settings(
 
         return embedded
     return scratch
-
-
-@pytest.fixture(params=BACKENDS)
-def writable(
-    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], scratch: Callable[..., Settings]
-) -> Iterator[TestClient]:
-    """An app over an empty dataset with the admin token, on each backend."""
-    values: dict[str, object] = {"load_bundled": False, "admin_token": ADMIN_TOKEN, "query_workers": 2}
-    settings = make_settings(**values) if request.param == "oxigraph" else scratch(**values)
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client

@@ -1,7 +1,7 @@
 """The HTTP API through the real ASGI app, on the embedded store and on Virtuoso, each answer compared with the
 embedded store's (``embedded_client``): SPARQL protocol, graph store, competency queries, entity pages, VoID, dump,
-pages, assertions; then what happens when the remote server fails. (The ``client`` and ``writable`` fixtures run
-each test on both backends.)"""
+pages; then what happens when the remote server fails. (The ``client`` fixture runs each test on
+both backends; writes are tested on both by tests/sparql and tests/assertions.)"""
 
 from __future__ import annotations
 
@@ -173,43 +173,6 @@ def _unordered(value: object) -> object:
         items = [_unordered(v) for v in value]
         return sorted(items) if all(isinstance(v, str) for v in items) else items
     return value
-
-
-# -- writing ------------------------------------------------------------------------------------------------------
-
-
-def test_graph_store_writes(writable: TestClient) -> None:
-    graph = {"graph": "http://gsp.example.org/g"}
-    headers = {**AUTH, "Content-Type": "text/turtle"}
-    assert (
-        writable.put("/rdf-graph-store", params=graph, content='<urn:a> <urn:p> "one" .', headers=headers).status_code
-        == 201
-    )
-    assert (
-        writable.put("/rdf-graph-store", params=graph, content="<urn:b> <urn:p> 2 .", headers=headers).status_code
-        == 204
-    )
-    assert (
-        writable.post("/rdf-graph-store", params=graph, content="_:x <urn:p> 3 .", headers=headers).status_code == 204
-    )
-    got = writable.get("/rdf-graph-store", params=graph, headers={"Accept": "application/n-triples"})
-    assert _triples(got.content, RdfFormat.N_TRIPLES) == {
-        '<urn:b> <urn:p> "2"^^<http://www.w3.org/2001/XMLSchema#integer>',
-        '_:b <urn:p> "3"^^<http://www.w3.org/2001/XMLSchema#integer>',
-    }
-    assert writable.delete("/rdf-graph-store", params=graph, headers=AUTH).status_code == 204
-    assert writable.get("/rdf-graph-store", params=graph).status_code == 404
-    assert writable.put("/rdf-graph-store", params=graph, content="<a> <b> .", headers=headers).status_code == 400
-
-
-def test_sparql_update_needs_the_token_and_is_visible(writable: TestClient) -> None:
-    update = "INSERT DATA { GRAPH <http://ex.org/u> { <http://ex.org/x> <http://ex.org/y> 1 } }"
-    assert writable.post("/sparql", data={"update": update}).status_code == 401
-    assert writable.post("/sparql", data={"update": update}, headers=AUTH).status_code == 204
-    ask = writable.get("/sparql", params={"query": "ASK { GRAPH <http://ex.org/u> { ?s ?p 1 } }"}, headers=JSON)
-    assert ask.json()["boolean"] is True
-    refused = writable.post("/sparql", data={"update": "LOAD <http://example.org/data.ttl>"}, headers=AUTH)
-    assert refused.status_code == 400
 
 
 # -- failures of the remote server ----------------------------------------------------------------------------

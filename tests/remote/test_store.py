@@ -183,14 +183,17 @@ def test_result_forms_and_normalised_answers(backend_settings: Factory) -> None:
     ask = store.query("ASK { ?s <urn:n> 2 }")
     assert isinstance(ask, QueryBoolean)
     assert bool(ask) is True
+    assert store.ask(f"ASK {{ GRAPH <{g}> {{ ?s <urn:n> 2 }} }}") is True
+    assert store.ask("ASK { GRAPH <urn:no-such-graph> { ?s ?p ?o } }") is False  # Virtuoso alone: true
+    assert store.ask("ASK { ?s <urn:n> 3 }") is False
+    with pytest.raises(BadQuery, match=r"SPARQL syntax error: .*1:"):  # the embedded parser's message, both
+        store.query("SELEKT * WHERE { ?s ?p ?o }")
     graph = store.query("CONSTRUCT { ?s <urn:m> ?n } WHERE { ?s <urn:n> ?n }")
     assert isinstance(graph, QueryTriples)
     assert sorted(str(t) for t in graph) == [
         '<urn:a> <urn:m> "1"^^<http://www.w3.org/2001/XMLSchema#integer>',
         '<urn:a> <urn:m> "2"^^<http://www.w3.org/2001/XMLSchema#integer>',
     ]
-    with pytest.raises(BadQuery):
-        store.query("SELEKT * WHERE { ?s ?p ?o }")
     store.close()
 
 

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sparql_helpers import MEASUREMENTS, W3C_REPORT, LiveServer, make_client, start_server, stop_server
+from sparql_helpers import MEASUREMENTS, W3C_REPORT, LiveServer, backend_client, start_server, stop_server
+
+from tests.conftest import BACKENDS
 
 
-@pytest.fixture(scope="module")
-def empty_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """An app over a store that starts empty (module-wide: tests write to graphs of their own)."""
-    with make_client(tmp_path_factory.mktemp("sparql") / "store") as client:
+@pytest.fixture(scope="module", params=BACKENDS)
+def empty_client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """An app over a dataset that starts empty, on each backend (module-wide: tests write to graphs of their own)."""
+    with backend_client(request, tmp_path_factory.mktemp("sparql")) as client:
         yield client
 
 

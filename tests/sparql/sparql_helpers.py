@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,17 +24,34 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def make_client(store: Path, **overrides: object) -> TestClient:
-    """A client for an app over an empty store at ``store`` with the admin token (enter it to start)."""
-    values: dict[str, object] = {
-        "store_path": store,
-        "load_bundled": False,
-        "admin_token": ADMIN_TOKEN,
-        "query_workers": 2,
-        "query_timeout": 10.0,
-    }
+#: Graphs the endpoint tests write, outside a remote dataset's own base IRI (dropped before and after).
+TEST_GRAPH_PREFIXES = ("http://ex.org/", "http://gsp.example.org/")
+
+
+def make_client(store: Path | Settings, **overrides: object) -> TestClient:
+    """A client for an app over an empty store at ``store`` (or a remote dataset's settings) with the admin
+    token (enter it to start)."""
+    values: dict[str, object] = store.model_dump() if isinstance(store, Settings) else {"store_path": store}
+    values.update({"load_bundled": False, "admin_token": ADMIN_TOKEN, "query_workers": 2, "query_timeout": 10.0})
     values.update(overrides)
     return TestClient(create_app(Settings(**values)))  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def backend_client(request: pytest.FixtureRequest, folder: Path, **overrides: object) -> Iterator[TestClient]:
+    """An app over an empty dataset on the backend named by ``request.param`` (``oxigraph`` or ``remote``)."""
+    if request.param == "oxigraph":
+        with make_client(folder / "store", **overrides) as client:
+            yield client
+        return
+    from tests.backends import remote_dataset
+
+    virtuoso = request.getfixturevalue("virtuoso")
+    with (
+        remote_dataset(virtuoso, folder, prefixes=TEST_GRAPH_PREFIXES) as settings,
+        make_client(settings, **overrides) as client,
+    ):
+        yield client
 
 
 @dataclass

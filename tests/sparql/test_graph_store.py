@@ -9,17 +9,19 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import RdfFormat, parse
-from sparql_helpers import AUTH, make_client
+from sparql_helpers import AUTH, backend_client, make_client
+
+from tests.conftest import BACKENDS
 
 EX = "http://gsp.example.org/"
 TURTLE = f'@prefix ex: <{EX}> .\nex:a ex:p "one" ; ex:q [ ex:r 1 ] .\n'
 GSP = "/rdf-graph-store"
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    """A fresh app over an empty store (the default graph is not the union here)."""
-    with make_client(tmp_path / "store", union_default_graph=False) as test_client:
+@pytest.fixture(params=BACKENDS)
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    """A fresh app over an empty dataset on each backend (the default graph is not the union here)."""
+    with backend_client(request, tmp_path, union_default_graph=False) as test_client:
         yield test_client
 
 
