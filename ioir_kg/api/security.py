@@ -56,7 +56,7 @@ def require_admin(settings: Settings, authorization: str | None) -> None:
         raise Unauthorized("this operation needs the admin token as 'Authorization: Bearer <token>'")
 
 
-def admin(request: Request, settings: SettingsDep) -> None:
+async def admin(request: Request, settings: SettingsDep) -> None:
     """Dependency: the request carries the admin token."""
     require_admin(settings, request.headers.get("authorization"))
 
@@ -101,7 +101,7 @@ def require_contributor(settings: Settings, authorization: str | None) -> Princi
     return found
 
 
-def contributor(request: Request, settings: SettingsDep) -> Principal:
+async def contributor(request: Request, settings: SettingsDep) -> Principal:
     """Dependency: the request carries a contributor token or the admin token."""
     return require_contributor(settings, request.headers.get("authorization"))
 

@@ -37,7 +37,7 @@ ASSERTION_FORMATS = (TURTLE, N_TRIPLES, JSON_LD, JSON)
 _BODY = {"content": {media_type: {"schema": {"type": "string"}} for media_type in MEDIA_TYPES}}
 
 
-def get_service(request: Request) -> AssertionService:
+async def get_service(request: Request) -> AssertionService:
     """The assertion service the lifespan created (503 outside it)."""
     service: AssertionService | None = getattr(request.app.state, "assertions", None)
     if service is None:
@@ -45,7 +45,7 @@ def get_service(request: Request) -> AssertionService:
     return service
 
 
-def get_metadata(
+async def get_metadata(
     source: Annotated[str | None, Query(description="the source document: s000 … s004")] = None,
     quote: Annotated[str | None, Query(description="a verbatim quote of the source supporting the triples")] = None,
     locator: Annotated[str | None, Query(description="where the quote is: section, table, page")] = None,

@@ -20,7 +20,7 @@ from ioir_kg.api.deps import SettingsDep, StoreDep
 from ioir_kg.config import Settings
 from ioir_kg.errors import BadParameter, IoirError
 from ioir_kg.namespaces import parse_entity_iri
-from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, choices, resolve_iri
+from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, choices, competency_sparql, resolve_iri
 from ioir_kg.sparql.negotiation import JSON
 from ioir_kg.sparql.protocol import TRUNCATED_HEADER, QueryOperation, SparqlEndpoint
 from ioir_kg.store.base import KnowledgeStore
@@ -170,8 +170,9 @@ async def query_html(
     if not (missing and not args):
         try:
             bound = await anyio.to_thread.run_sync(lambda: bind_arguments(query, args, store, settings.id_base))
-            sparql = bound_sparql(query, bound)
-            response = await endpoint.query(QueryOperation(sparql, None, JSON.short_names[0]), None)
+            sparql = bound_sparql(query, bound)  # shown; what runs may also bind the label index's candidates
+            executed = await anyio.to_thread.run_sync(lambda: competency_sparql(query, bound, store))
+            response = await endpoint.query(QueryOperation(executed, None, JSON.short_names[0]), None)
             results = results_table(query, json.loads(await _body(response)), settings)
             results.truncated = response.headers.get(TRUNCATED_HEADER) == "true"
         except BadParameter as exc:

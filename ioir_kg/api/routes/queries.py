@@ -13,10 +13,9 @@ from ioir_kg.api.deps import SettingsDep, StoreDep
 from ioir_kg.api.routes.pages import catalogue_html, query_html
 from ioir_kg.api.routes.sparql import EndpointDep
 from ioir_kg.errors import ResourceNotFound
-from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, get_query
+from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, competency_sparql, get_query
 from ioir_kg.sparql.negotiation import JSON, RESULT_FORMATS
 from ioir_kg.sparql.protocol import QueryOperation
-from ioir_kg.store.bindings import inject_values
 from ioir_kg.web.pages import query_not_found_page, wants_html
 
 router = APIRouter(tags=["competency queries"])
@@ -24,7 +23,7 @@ router = APIRouter(tags=["competency queries"])
 RESERVED = frozenset({"format"})
 
 
-def get_catalogue(request: Request) -> Mapping[str, CompetencyQuery]:
+async def get_catalogue(request: Request) -> Mapping[str, CompetencyQuery]:
     """The competency queries read at start-up."""
     catalogue: Mapping[str, CompetencyQuery] = request.app.state.catalogue
     return catalogue
@@ -74,6 +73,8 @@ async def run_query(
             return HTMLResponse(query_not_found_page(exc.message, request.url.path), status_code=404)
         return await query_html(query, args, request, store, settings, endpoint)
     query = get_query(queries, name)
-    bound = await anyio.to_thread.run_sync(lambda: bind_arguments(query, args, store, settings.id_base))
-    operation = QueryOperation(inject_values(query.sparql, bound), None, request.query_params.get("format"))
+    sparql = await anyio.to_thread.run_sync(
+        lambda: competency_sparql(query, bind_arguments(query, args, store, settings.id_base), store)
+    )
+    operation = QueryOperation(sparql, None, request.query_params.get("format"))
     return await endpoint.query(operation, request.headers.get("accept"))

@@ -25,7 +25,7 @@ from ioir_kg.sparql.service import service_response
 router = APIRouter(tags=["sparql"])
 
 
-def get_endpoint(request: Request) -> SparqlEndpoint:
+async def get_endpoint(request: Request) -> SparqlEndpoint:
     """The endpoint the lifespan started (503 before start-up or after shut-down)."""
     endpoint: SparqlEndpoint | None = getattr(request.app.state, "sparql", None)
     if endpoint is None:
