@@ -136,3 +136,18 @@ def remote_client(remote_bundled: Settings) -> Iterator[TestClient]:
     settings = remote_bundled.model_copy(update={"load_bundled": False})
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """A factory of settings for empty datasets on each backend: on-disk stores, or scratch datasets on Virtuoso."""
+    if request.param == "remote":
+        scratch: Callable[..., Settings] = request.getfixturevalue("scratch")
+        return scratch
+
+    def embedded(**overrides: object) -> Settings:
+        values: dict[str, object] = {"base_uri": f"http://embedded-{uuid.uuid4().hex[:12]}.test/"}
+        values.update(overrides)
+        return make_settings(**values)
+
+    return embedded

@@ -16,7 +16,7 @@ from pyoxigraph import BlankNode, QueryResultsFormat, RdfFormat, parse, parse_qu
 
 from ioir_kg.api.app import create_app
 from ioir_kg.config import Settings
-from tests.remote.conftest import ADMIN_TOKEN, AUTH
+from tests.backends import ADMIN_TOKEN, AUTH
 
 ID = "https://w3id.org/ioir/id/"
 ONTOLOGY_GRAPH = "https://w3id.org/ioir/graph/ontology/ioir"

@@ -25,28 +25,15 @@ from pyoxigraph import (
 )
 
 from ioir_kg.config import Settings
-from ioir_kg.errors import BadQuery, BadRdf, Forbidden, QueryTimeout, StoreUnavailable
+from ioir_kg.errors import BadQuery, Forbidden, QueryTimeout, StoreUnavailable
 from ioir_kg.store import open_store
 from ioir_kg.store.base import KnowledgeStore, QueryDataset
-from ioir_kg.store.loading import LoadStatus, load_sources
 from ioir_kg.store.remote import GENID_PATH, STAGING_PREFIX, RemoteSparqlStore
 from ioir_kg.store.virtuoso_testing import VirtuosoServer
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-GOOD = """@base <https://w3id.org/ioir/id/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-<org/un> skos:prefLabel "United Nations"@en .
-<org/eu> skos:prefLabel "European Union"@en .
-"""
 Factory = Callable[..., Settings]
-
-
-def _project(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def _rows(store: KnowledgeStore, sparql: str, **kwargs: object) -> list[tuple[str, ...]]:
@@ -56,59 +43,7 @@ def _rows(store: KnowledgeStore, sparql: str, **kwargs: object) -> list[tuple[st
     return [tuple("" if row[n] is None else str(row[n]) for n in names) for row in result]
 
 
-def _labels(store: KnowledgeStore) -> list[str]:
-    return [row[0] for row in _rows(store, f"SELECT ?l WHERE {{ ?s <{SKOS}prefLabel> ?l }} ORDER BY ?l")]
-
-
-@pytest.fixture
-def project(tmp_path: Path, backend_settings: Factory) -> Settings:
-    _project(tmp_path / "proj", {"data/orgs.ttl": GOOD, "ontology/o.ttl": "<urn:a> <urn:b> <urn:c> ."})
-    return backend_settings(data_root=tmp_path / "proj")
-
-
-# -- the same behaviour on both backends ---------------------------------------------------------------
-
-
-def test_each_file_gets_its_own_graph(project: Settings) -> None:
-    store = open_store(project)
-    results = load_sources(store, project)
-    graphs = {f"{project.graph_base}data/orgs": 2, f"{project.graph_base}ontology/o": 1}
-    assert {r.graph: r.triples for r in results} == graphs
-    assert [(g.iri, g.triples) for g in store.graphs()] == sorted(graphs.items())
-    assert _labels(store) == ['"European Union"@en', '"United Nations"@en']  # the union of the graphs
-    assert store.status().triples == 3
-    store.close()
-
-
-def test_unchanged_files_are_skipped_and_changed_ones_replaced(project: Settings) -> None:
-    store = open_store(project)
-    load_sources(store, project)
-    assert {r.status for r in load_sources(store, project)} == {LoadStatus.UNCHANGED}
-    (project.data_root / "data/orgs.ttl").write_text(GOOD.replace("European Union", "EU"), encoding="utf-8")
-    changed = {r.graph: r.status for r in load_sources(store, project)}
-    assert changed[f"{project.graph_base}data/orgs"] is LoadStatus.LOADED
-    assert _labels(store) == ['"EU"@en', '"United Nations"@en']  # replaced, not added
-    store.drop_graph(f"{project.graph_base}data/orgs")
-    again = {r.graph: r.status for r in load_sources(store, project)}
-    assert again[f"{project.graph_base}data/orgs"] is LoadStatus.LOADED  # missing from the store: reloaded
-    store.close()
-
-
-def test_deleted_file_drops_its_graph_and_bad_file_changes_nothing(project: Settings) -> None:
-    store = open_store(project)
-    load_sources(store, project)
-    (project.data_root / "ontology/o.ttl").unlink()
-    removed = [r.graph for r in load_sources(store, project) if r.status is LoadStatus.REMOVED]
-    assert removed == [f"{project.graph_base}ontology/o"]
-    before = sorted(str(q) for q in store.quads())
-    bad = project.data_root / "data/orgs.ttl"
-    bad.write_text(GOOD + '<org/nato> <urn:p> "unterminated .\n', encoding="utf-8")
-    with pytest.raises(BadRdf) as info:
-        load_sources(store, project)
-    assert str(bad) in info.value.message
-    assert "line 5" in info.value.message
-    assert sorted(str(q) for q in store.quads()) == before
-    store.close()
+# -- the same behaviour on both backends (the loader's: tests/store/test_loading.py) --------------------------
 
 
 def test_blank_nodes_come_back_as_blank_nodes_and_dump_restores(backend_settings: Factory) -> None:

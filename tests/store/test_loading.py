@@ -1,4 +1,4 @@
-"""The loader: one graph per file, atomic replacement, unchanged files skipped, bad files rejected."""
+"""The loader, on both backends: one graph per file, atomic replacement, unchanged files skipped, bad files rejected."""
 
 from __future__ import annotations
 
@@ -35,21 +35,22 @@ def _labels(store: KnowledgeStore) -> list[str]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, make_settings: Callable[..., Settings]) -> Settings:
+def project(tmp_path: Path, backend_settings: Callable[..., Settings]) -> Settings:
+    """A project of two files, to be loaded into an empty dataset on each backend."""
     _project(tmp_path / "proj", {"data/orgs.ttl": GOOD, "ontology/o.ttl": "<urn:a> <urn:b> <urn:c> ."})
-    return make_settings(data_root=tmp_path / "proj")
+    return backend_settings(data_root=tmp_path / "proj")
 
 
 def test_each_file_gets_its_own_graph(project: Settings) -> None:
     store = open_store(project)
     results = load_sources(store, project)
     assert {r.graph: r.triples for r in results} == {
-        "https://w3id.org/ioir/graph/data/orgs": 2,
-        "https://w3id.org/ioir/graph/ontology/o": 1,
+        f"{project.graph_base}data/orgs": 2,
+        f"{project.graph_base}ontology/o": 1,
     }
     assert [(g.iri, g.triples) for g in store.graphs()] == [
-        ("https://w3id.org/ioir/graph/data/orgs", 2),
-        ("https://w3id.org/ioir/graph/ontology/o", 1),
+        (f"{project.graph_base}data/orgs", 2),
+        (f"{project.graph_base}ontology/o", 1),
     ]
     assert _labels(store) == ["European Union", "United Nations"]  # default graph = union of named graphs
     store.close()
@@ -68,8 +69,8 @@ def test_restart_skips_unchanged_files_and_reloads_changed_ones(project: Setting
     (project.data_root / "data/orgs.ttl").write_text(GOOD.replace("European Union", "EU"), encoding="utf-8")
     changed = {r.graph: r.status for r in load_sources(store, project)}
     assert changed == {
-        "https://w3id.org/ioir/graph/data/orgs": LoadStatus.LOADED,
-        "https://w3id.org/ioir/graph/ontology/o": LoadStatus.UNCHANGED,
+        f"{project.graph_base}data/orgs": LoadStatus.LOADED,
+        f"{project.graph_base}ontology/o": LoadStatus.UNCHANGED,
     }
     assert _labels(store) == ["EU", "United Nations"]  # replaced, not added
     store.close()
@@ -78,9 +79,9 @@ def test_restart_skips_unchanged_files_and_reloads_changed_ones(project: Setting
 def test_graph_missing_from_store_is_reloaded_whatever_the_manifest_says(project: Settings) -> None:
     store = open_store(project)
     load_sources(store, project)
-    store.drop_graph("https://w3id.org/ioir/graph/data/orgs")
+    store.drop_graph(f"{project.graph_base}data/orgs")
     statuses = {r.graph: r.status for r in load_sources(store, project)}
-    assert statuses["https://w3id.org/ioir/graph/data/orgs"] is LoadStatus.LOADED
+    assert statuses[f"{project.graph_base}data/orgs"] is LoadStatus.LOADED
     assert _labels(store) == ["European Union", "United Nations"]
     store.close()
 
@@ -91,9 +92,9 @@ def test_deleted_bundled_file_drops_its_graph(project: Settings) -> None:
     (project.data_root / "ontology/o.ttl").unlink()
     results = load_sources(store, project)
     assert [(r.graph, r.status) for r in results if r.status is LoadStatus.REMOVED] == [
-        ("https://w3id.org/ioir/graph/ontology/o", LoadStatus.REMOVED)
+        (f"{project.graph_base}ontology/o", LoadStatus.REMOVED)
     ]
-    assert [g.iri for g in store.graphs()] == ["https://w3id.org/ioir/graph/data/orgs"]
+    assert [g.iri for g in store.graphs()] == [f"{project.graph_base}data/orgs"]
     store.close()
 
 
