@@ -233,8 +233,16 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _open_read_only(config: StoreConfig) -> OxigraphStore:
-    return OxigraphStore(Path(config.path), union_default_graph=config.union_default_graph, read_only=True)
+def _open_read_only(config: StoreConfig, attempts: int = 3) -> OxigraphStore:
+    """A read-only view of the store; tried again briefly when the writer's compaction races the open."""
+    for attempt in range(attempts):
+        try:
+            return OxigraphStore(Path(config.path), union_default_graph=config.union_default_graph, read_only=True)
+        except StoreUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None) -> None:
@@ -256,7 +264,7 @@ def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None
                 opened = generation
             try:
                 stats = run_job(store, job, output)
-            except StoreUnavailable:
+            except (StoreUnavailable, OSError):
                 if output.started:
                     raise
                 # The writer's compaction may have removed files under this read-only view

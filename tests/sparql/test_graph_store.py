@@ -107,6 +107,7 @@ def test_get_negotiates(client: TestClient, accept: str | None, fmt: RdfFormat) 
     graph = f"{EX}neg"
     assert _put(client, {"graph": graph}, TURTLE) == 201
     response = client.get(GSP, params={"graph": graph}, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == fmt.media_type
     assert response.headers["vary"].startswith("Accept")
     quads = list(parse(response.content, fmt))
