@@ -16,23 +16,20 @@ from typing import Any
 
 import pytest
 import requests
-
-from tests.reliability.conftest import report
-from tests.reliability.server import ADMIN, ARTIFACTS, Server, copy_store, start, stop
-
-schemathesis = pytest.importorskip("schemathesis")
-hypothesis = pytest.importorskip("hypothesis")
-
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import (  # noqa: E402
+import schemathesis  # dev dependencies: installed by `make test`, so never skipped
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.core.failures import Failure, FailureGroup  # noqa: E402
+from schemathesis.core.failures import Failure, FailureGroup
+
+from tests.reliability.conftest import report
+from tests.reliability.server import ADMIN, ARTIFACTS, Server, copy_store, start, stop
 
 #: Examples per operation and generation mode (about 30 pairs can vary their input: > 1,000 cases).
 EXAMPLES = 40

@@ -80,7 +80,8 @@ INJECTED = """() => ({
 def browser() -> Iterator[Any]:
     """Debian's Chromium through Playwright (missing: skipped locally, a failure under ``CI=true``)."""
     executable = require_system("chromium", "the browser test of escaped pages")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a dev dependency, installed by `make test`: never skipped
+
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=executable,
