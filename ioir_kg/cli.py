@@ -146,6 +146,40 @@ def stats() -> None:
         typer.echo(render_stats(collect_stats(store)), nl=False)
 
 
+_COVERAGE_FORMATS = ("table", "json")
+
+
+@app.command()
+def coverage(
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    uncited: Annotated[
+        str | None, typer.Option("--uncited", help="Print the uncited sentences of this document (s000 or file name).")
+    ] = None,
+) -> None:
+    """Per source document: sentences cited by evidence, reviewed as holding no fact, and uncited."""
+    from ioir_kg.validation.coverage import (
+        find_document,
+        measure_coverage,
+        read_exclusions,
+        render_table,
+    )
+
+    if fmt not in _COVERAGE_FORMATS:
+        raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(_COVERAGE_FORMATS)}")
+    settings = get_settings()
+    exclusions = read_exclusions(settings.coverage_exclusions_path)
+    with _store(settings) as store:
+        documents = measure_coverage(store, settings.id_base, settings.seeds_path, exclusions)
+    if uncited is not None:
+        for sentence in find_document(documents, uncited).sentences:
+            if sentence.status == "uncited":
+                typer.echo(f"{sentence.start:>7}  {sentence.text}")
+    elif fmt == "json":
+        typer.echo(json.dumps([doc.to_json() for doc in documents], indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_table(documents), nl=False)
+
+
 @app.command("check-ontology")
 def check_ontology_command(
     reasoner: Annotated[bool, typer.Option("--reasoner/--no-reasoner", help="Also run HermiT.")] = True,

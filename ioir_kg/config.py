@@ -189,6 +189,11 @@ class Settings(BaseSettings):
         return self.seeds_dir if self.seeds_dir is not None else PROJECT_ROOT.parent / "shared" / "seeds"
 
     @property
+    def coverage_exclusions_path(self) -> Path:
+        """The sentences reviewed as holding no fact (``data/coverage/reviewed-no-fact.tsv``)."""
+        return self.bundled_dirs[1] / "coverage" / "reviewed-no-fact.tsv"
+
+    @property
     def cache_path(self) -> Path:
         """The cache folder: ``IOIR_CACHE_DIR``, else ``var/cache`` under ``IOIR_DATA_ROOT``."""
         return self.cache_dir if self.cache_dir is not None else self.data_root / "var" / "cache"

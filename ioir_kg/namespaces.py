@@ -52,6 +52,15 @@ KINDS = frozenset(
         "obstacle",
         "figure",
         "contributor",
+        "policy",
+        "treaty",
+        "provision",
+        "financing",
+        "funding",
+        "document",
+        "tenure",
+        "analytical-concept",
+        "contribution",
     ]
 )
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
