@@ -21,7 +21,7 @@ SYSTEM_DEPS := java:default-jre-headless virtuoso-t:virtuoso-opensource apache2:
 DEBCONF_PRESEED := virtuoso-opensource-7 virtuoso-opensource-7/dba-password password ;\
                    virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password
 
-.PHONY: serve test install system-deps lint typecheck pytest clean bench
+.PHONY: serve test install system-deps lint typecheck pytest clean bench dist
 
 serve: install
 	$(BIN)/ioir-kg serve --host $(HOST) --port $(PORT)
@@ -72,5 +72,9 @@ $(BENCH_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
+# sdist and wheel in dist/; the wheel carries ontology/, data/ and queries/ as package data.
+dist: install
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) dist var .pytest_cache .mypy_cache .ruff_cache

@@ -140,9 +140,12 @@ def _key_value(item: str) -> tuple[str, str]:
 @app.command()
 def stats() -> None:
     """Print triples per graph, instances per class, relations per property, dependencies per level and source."""
+    from ioir_kg.config import dataset_version
     from ioir_kg.stats import collect_stats, render_stats
 
-    with _store(get_settings()) as store:
+    settings = get_settings()
+    with _store(settings) as store:
+        typer.echo(f"dataset {dataset_version(settings)}")
         typer.echo(render_stats(collect_stats(store)), nl=False)
 
 

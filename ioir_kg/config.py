@@ -7,17 +7,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ioir_kg import __version__
 from ioir_kg.errors import BadSetting
 from ioir_kg.namespaces import SLUG
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The folders of the bundled dataset, under the data root: a source checkout's, or the wheel's copy.
+BUNDLED_FOLDERS = ("ontology", "data", "queries")
 DEFAULT_BASE_URI = "https://w3id.org/ioir/"
 
 
@@ -36,6 +41,13 @@ class RemoteAuth(StrEnum):
     NONE = "none"
 
 
+def default_data_root() -> Path:
+    """The source checkout when running from one, else the dataset's copy in the wheel (``ioir_kg/_bundled``)."""
+    if (PROJECT_ROOT / "ontology" / "ioir.ttl").is_file():
+        return PROJECT_ROOT
+    return Path(str(resources.files("ioir_kg").joinpath("_bundled")))
+
+
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -50,7 +62,7 @@ class Settings(BaseSettings):
     backend: Backend = Backend.OXIGRAPH
     store_path: Path = Path("./var/store")
     base_uri: str = DEFAULT_BASE_URI
-    data_root: Path = PROJECT_ROOT
+    data_root: Path = Field(default_factory=default_data_root)
     load_bundled: bool = True
     union_default_graph: bool = True
     query_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
@@ -217,3 +229,21 @@ def get_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "_".join(str(part) for part in first["loc"]) or "settings"
         raise BadSetting(f"IOIR_{name.upper()}: {first['msg']}") from None
+
+
+def dataset_version(settings: Settings) -> str:
+    """``{package version}+{12 hex digits}``: the SHA-256 of the bundled files' paths and contents.
+
+    Two deployments serve the same bundled dataset exactly when their versions agree.
+    """
+    digest = hashlib.sha256()
+    for folder in BUNDLED_FOLDERS:
+        root = settings.data_root / folder
+        for path in _files(root):
+            digest.update(path.relative_to(settings.data_root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []

@@ -15,17 +15,30 @@ from ioir_kg import __version__
 from ioir_kg.api import headers, limits, problems, security
 from ioir_kg.api.routes import assertions, dataset, graph_store, health, ontology, queries, resources, sparql
 from ioir_kg.api.routes import pages as page_routes
-from ioir_kg.config import Settings, get_settings
-from ioir_kg.errors import IoirError, Unauthorized
+from ioir_kg.config import Settings, dataset_version, get_settings
+from ioir_kg.errors import BadSetting, IoirError, Unauthorized
 from ioir_kg.linked_data.views import STATIC_DIR
 from ioir_kg.sparql.competency import load_catalogue
 from ioir_kg.sparql.protocol import SparqlEndpoint
 from ioir_kg.store import open_store
-from ioir_kg.store.loading import load_sources
+from ioir_kg.store.loading import bundle_problems, load_sources
 from ioir_kg.validation.assertions import AssertionService
 from ioir_kg.web.pages import PageHeadersMiddleware
 
 log = logging.getLogger("ioir_kg")
+
+
+def _check_bundle(settings: Settings) -> None:
+    """Refuse to serve an empty dataset by accident: an error for the default data root, a warning for a chosen one."""
+    problems = bundle_problems(settings) if settings.load_bundled else []
+    if not problems:
+        return
+    message = "; ".join(problems)
+    if "data_root" in settings.model_fields_set:
+        log.warning("IOIR_DATA_ROOT=%s: %s (serving what the store holds)", settings.data_root, message)
+        return
+    hint = "set IOIR_DATA_ROOT to a folder with ontology/, data/ and queries/"
+    raise BadSetting(f"the bundled dataset is missing: {message}; {hint}")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _check_bundle(settings)
+        app.state.dataset_version = dataset_version(settings)
         app.state.catalogue = load_catalogue(settings.queries_dir)
         store = open_store(settings)
         try:

@@ -74,6 +74,17 @@ def bundled_files(settings: Settings) -> list[Path]:
     return sorted(files)
 
 
+def bundle_problems(settings: Settings) -> list[str]:
+    """What the data root lacks of a dataset: RDF files under ``data/``, competency queries under ``queries/``."""
+    data_dir = settings.bundled_dirs[1]
+    problems = []
+    if not any(p.is_relative_to(data_dir) for p in bundled_files(settings)):
+        problems.append(f"no RDF data under {data_dir}")
+    if not (settings.queries_dir.is_dir() and any(settings.queries_dir.glob("*.rq"))):
+        problems.append(f"no competency queries under {settings.queries_dir}")
+    return problems
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named on the command line; folders stand for the RDF files below them."""
     files: list[Path] = []
