@@ -39,7 +39,8 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 SCHEMA = Namespace("https://schema.org/")
-REUSED = {"org": ORG, "prov": PROV, "skos": SKOS, "dcterms": DCTERMS, "foaf": FOAF, "schema": SCHEMA}
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+REUSED = {"org": ORG, "prov": PROV, "skos": SKOS, "dcterms": DCTERMS, "foaf": FOAF, "schema": SCHEMA, "eli": ELI}
 KINDS = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDFS.Datatype}
 CHECKS = check_query_files(ONTOLOGY_DIR)
 
@@ -114,8 +115,8 @@ def test_header(ioir: Graph) -> None:
 def test_size_is_as_intended(ioir: Graph) -> None:
     classes = _terms(ioir, OWL.Class)
     properties = _terms(ioir, OWL.ObjectProperty, OWL.DatatypeProperty)
-    assert 40 <= len(classes) <= 80
-    assert 40 <= len(properties) <= 80
+    assert 60 <= len(classes) <= 90
+    assert 50 <= len(properties) <= 90
 
 
 def test_every_term_is_labelled_defined_and_attributed(ioir: Graph) -> None:
@@ -199,6 +200,23 @@ def test_contract_terms_are_all_there(ioir: Graph) -> None:
         "Figure",
         "SourceDocument",
         "Evidence",
+        "Policy",
+        "Doctrine",
+        "Approach",
+        "Treaty",
+        "TreatyProvision",
+        "FinancingInstrument",
+        "Funding",
+        "PolicyDocument",
+        "Strategy",
+        "Communication",
+        "Roadmap",
+        "SummitDeclaration",
+        "Report",
+        "Conclusions",
+        "Tenure",
+        "AnalyticalConcept",
+        "MemberStateContribution",
     ]
     object_properties = [
         "evidence",
@@ -234,6 +252,24 @@ def test_contract_terms_are_all_there(ioir: Graph) -> None:
         "hinders",
         "involves",
         "about",
+        "promotedBy",
+        "adoptedBy",
+        "appliedIn",
+        "setsOut",
+        "legalBasis",
+        "funder",
+        "recipient",
+        "through",
+        "amount",
+        "administeredBy",
+        "area",
+        "holder",
+        "post",
+        "proposedBy",
+        "implementedBy",
+        "contributor",
+        "contributesTo",
+        "disagreesWith",
     ]
     datatype_properties = [
         "startDate",
@@ -254,6 +290,8 @@ def test_contract_terms_are_all_there(ioir: Graph) -> None:
         assert (IOIR[name], RDF.type, OWL.ObjectProperty) in ioir, name
     for name in datatype_properties:
         assert (IOIR[name], RDF.type, OWL.DatatypeProperty) in ioir, name
+    assert (IOIR.codingNote, RDF.type, OWL.AnnotationProperty) in ioir
+    assert (IOIR.codingNote, RDFS.subPropertyOf, SKOS.editorialNote) in ioir
     assert (IOIR.hasMandate, OWL.inverseOf, IOIR.authorizes) in ioir
     assert (IOIR.evidence, RDFS.subPropertyOf, PROV.wasDerivedFrom) in ioir
     assert (IOIR.dependent, RDF.type, OWL.FunctionalProperty) in ioir
@@ -261,6 +299,42 @@ def test_contract_terms_are_all_there(ioir: Graph) -> None:
         (IOIR.replaced, RDF.type, OWL.IrreflexiveProperty),
         (IOIR.replaced, RDF.type, OWL.AsymmetricProperty),
     } <= set(ioir)
+    assert {
+        (IOIR.disagreesWith, RDF.type, OWL.SymmetricProperty),
+        (IOIR.disagreesWith, RDF.type, OWL.IrreflexiveProperty),
+    } <= set(ioir)
+    for functional in ("holder", "post", "contributor"):
+        assert (IOIR[functional], RDF.type, OWL.FunctionalProperty) in ioir, functional
+    # Reused superclasses and superproperties.
+    assert (IOIR.Treaty, RDFS.subClassOf, ELI.LegalResource) in ioir
+    assert (IOIR.TreatyProvision, RDFS.subClassOf, ELI.LegalResourceSubdivision) in ioir
+    assert (IOIR.PolicyDocument, RDFS.subClassOf, FOAF.Document) in ioir
+    for sub in ("Doctrine", "Approach"):
+        assert (IOIR[sub], RDFS.subClassOf, IOIR.Policy) in ioir, sub
+    for sub in ("Strategy", "Communication", "Roadmap", "SummitDeclaration", "Report", "Conclusions"):
+        assert (IOIR[sub], RDFS.subClassOf, IOIR.PolicyDocument) in ioir, sub
+
+
+def _union_members(graph: Graph, node: object) -> set[object]:
+    """The members of an owl:unionOf class expression, or the class itself when it is named."""
+    members = graph.value(node, OWL.unionOf)
+    return set(graph.items(members)) if members is not None else {node}
+
+
+def test_widened_domains_and_ranges(ioir: Graph) -> None:
+    """The existing properties that the new classes also use have their domains or ranges widened."""
+    assert {IOIR.CooperationInstrument, IOIR.Policy, IOIR.PolicyDocument, IOIR.Mandate, IOIR.Mission} <= _union_members(
+        ioir, ioir.value(IOIR.outcome, RDFS.range)
+    )
+    assert IOIR.MemberStateContribution in _union_members(ioir, ioir.value(IOIR.resourceType, RDFS.domain))
+    for prop in (IOIR.startDate, IOIR.endDate):
+        domain = _union_members(ioir, ioir.value(prop, RDFS.domain))
+        assert {IOIR.Policy, IOIR.Tenure, IOIR.Funding, IOIR.MemberStateContribution, IOIR.FinancingInstrument} <= domain
+    new_kinds = {
+        IOIR.Policy, IOIR.AnalyticalConcept, IOIR.Treaty, IOIR.TreatyProvision, IOIR.PolicyDocument,
+        IOIR.FinancingInstrument, IOIR.Funding, IOIR.Tenure, IOIR.MemberStateContribution,
+    }
+    assert new_kinds <= _union_members(ioir, ioir.value(IOIR.evidence, RDFS.domain))
 
 
 def test_contract_concepts_are_all_there(ontology: Graph) -> None:
@@ -319,6 +393,36 @@ def test_contract_concepts_are_all_there(ontology: Graph) -> None:
         assert evidence is not None
         assert ontology.value(evidence, DCTERMS.source) == ID["source/s000"]
         assert 0 < len(str(ontology.value(evidence, PROV.value))) <= 300
+
+
+AREAS = (
+    "crisis-management peacekeeping peacebuilding conflict-prevention mediation early-warning training "
+    "capacity-building security-sector-reform rule-of-law policing border-management humanitarian-assistance "
+    "civil-military-coordination logistics airlift military-capabilities planning information-exchange "
+    "counter-terrorism counter-piracy maritime-security cyber-security hybrid-threats arms-control "
+    "disarmament-demobilization-reintegration human-rights gender protection-of-civilians elections governance "
+    "reconstruction development energy-security non-proliferation crisis-response-exercises"
+).split()
+
+
+def test_areas_of_cooperation_scheme(ontology: Graph) -> None:
+    """The start list of areas (and any added on request): label = prefLabel, definition, notation = slug,
+    in the scheme and top concepts of it."""
+    scheme = ID["scheme/areas-of-cooperation"]
+    assert (scheme, RDF.type, SKOS.ConceptScheme) in ontology
+    assert _english(ontology, scheme, SKOS.definition)
+    in_scheme = set(ontology.subjects(SKOS.inScheme, scheme))
+    assert {ID[f"concept/area-{slug}"] for slug in AREAS} <= in_scheme
+    for concept in in_scheme:
+        slug = str(concept).removeprefix(str(ID["concept/area-"]))
+        assert str(concept).startswith(str(ID["concept/area-"])), concept
+        assert (concept, RDF.type, SKOS.Concept) in ontology, slug
+        assert ontology.value(concept, RDFS.label) == ontology.value(concept, SKOS.prefLabel), slug
+        assert _english(ontology, concept, SKOS.prefLabel), slug
+        assert _english(ontology, concept, SKOS.definition), slug
+        assert ontology.value(concept, SKOS.notation) == Literal(slug), slug
+        assert (concept, SKOS.topConceptOf, scheme) in ontology, slug
+        assert (scheme, SKOS.hasTopConcept, concept) in ontology, slug
 
 
 def test_reused_terms_are_declared_in_imports(ontology: Graph) -> None:
@@ -401,8 +505,14 @@ PLANTED: dict[str, tuple[str, list[str]]] = {
         ["http://example.org/Thing: class", "unitOff: property"],
     ),
     "missing-evidence": (
-        f"<{X}dependency/x> a ioir:ResourceDependency .\n<{X}instrument/y> a ioir:JointDeclaration .",
-        ["dependency/x: relation node (ResourceDependency)", "instrument/y: relation node (CooperationInstrument)"],
+        f"<{X}dependency/x> a ioir:ResourceDependency .\n<{X}instrument/y> a ioir:JointDeclaration .\n"
+        f"<{X}funding/z> a ioir:Funding .\n<{X}document/w> a ioir:Strategy .",
+        [
+            "dependency/x: relation node (ResourceDependency)",
+            "instrument/y: relation node (CooperationInstrument)",
+            "funding/z: relation node (Funding)",
+            "document/w: relation node (PolicyDocument)",
+        ],
     ),
     "replaced-change-event-agree": (
         f"<{X}event/x> a org:ChangeEvent ;\n"
@@ -481,6 +591,39 @@ def test_hermit_finds_property_violations(ontology: Graph) -> None:
     graph.add((dependency, IOIR.dependent, ID["state/x"]))
     graph.add((dependency, IOIR.dependent, ID["body/y"]))
     assert not hermit_consistency(graph).consistent
+
+
+# Violations of the axioms of the newer terms: (subject, predicate, object) triples that contradict them.
+NEW_AXIOM_VIOLATIONS = {
+    "funding-is-no-organization": [
+        (ID["funding/x"], RDF.type, IOIR.Funding),
+        (ID["funding/x"], RDF.type, IOIR.InternationalOrganization),
+    ],
+    "contributor-is-a-state": [
+        (ID["contribution/x"], IOIR.contributor, ID["org/y"]),
+        (ID["org/y"], RDF.type, IOIR.InternationalOrganization),
+    ],
+    "disagreement-is-irreflexive": [(ID["evidence/x"], IOIR.disagreesWith, ID["evidence/x"])],
+    "policy-document-is-no-cooperation-instrument": [
+        (ID["document/x"], RDF.type, IOIR.SummitDeclaration),
+        (ID["document/x"], RDF.type, IOIR.JointDeclaration),
+    ],
+    "legal-basis-is-a-legal-text": [
+        (ID["mission/x"], IOIR.legalBasis, ID["place/y"]),
+        (ID["place/y"], RDF.type, IOIR.Country),
+    ],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("reasoner")
+@pytest.mark.parametrize("case", sorted(NEW_AXIOM_VIOLATIONS))
+def test_hermit_finds_violations_of_the_new_axioms(case: str, ontology: Graph) -> None:
+    graph = Graph()
+    graph += ontology
+    for triple in NEW_AXIOM_VIOLATIONS[case]:
+        graph.add(triple)
+    assert not hermit_consistency(graph).consistent, case
 
 
 @pytest.mark.slow

@@ -358,7 +358,7 @@ def _is_valid(param: Param, item: NamedNode, store: KnowledgeStore, id_base: str
 
 
 def _looks_like_iri(raw: str) -> bool:
-    return raw.startswith(("http://", "https://", "urn:")) or bool(re.fullmatch(r"[a-z]+/[a-z0-9-]+", raw))
+    return raw.startswith(("http://", "https://", "urn:")) or bool(re.fullmatch(r"[a-z][a-z-]*/[a-z0-9-]+", raw))
 
 
 def _label_index(valid: Sequence[Choice]) -> dict[str, str]:
