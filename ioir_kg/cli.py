@@ -244,6 +244,42 @@ def redirects(
     typer.echo(redirect_rules(settings.base_uri, deployment, fmt), nl=False)
 
 
+links_app = typer.Typer(help="The linkset to Wikidata (data/links/wikidata.ttl).", no_args_is_help=True)
+app.add_typer(links_app, name="links")
+
+
+@links_app.command("check")
+def links_check(
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", help="A Wikidata-shaped SPARQL endpoint.")
+    ] = "https://query.wikidata.org/sparql",
+    linkset: Annotated[
+        Path | None, typer.Option("--linkset", help="The linkset file (default: data/links/wikidata.ttl).")
+    ] = None,
+) -> None:
+    """Re-check every link against the endpoint: the item exists, is no redirect, and has a matching label.
+
+    Exit 0 when every link holds, 1 with one line per broken link, 2 for a bad URL or file, 3 when the endpoint
+    cannot be reached. The entities' labels are read from the Turtle files under data/.
+    """
+    from ioir_kg.linked_data.links import WikidataEndpoint, check_links, default_linkset, read_links
+
+    settings = get_settings()
+    client = WikidataEndpoint(endpoint)  # refuses a bad URL before reading anything
+    path = linkset or default_linkset(settings)
+    if not path.is_file():
+        raise BadInput(f"{path}: no such linkset file")
+    try:
+        links = read_links(path, [settings.bundled_dirs[1]])
+        findings = check_links(links, client)
+    finally:
+        client.close()
+    for finding in findings:
+        typer.echo(finding.line())
+    typer.echo(f"{len(links) - len(findings)} of {len(links)} links hold ({client.url})", err=True)
+    raise typer.Exit(1 if findings else 0)
+
+
 _REPORT_FORMATS = ("text", "json", "turtle")
 
 

@@ -61,6 +61,9 @@ KINDS = frozenset(
         "tenure",
         "analytical-concept",
         "contribution",
+        # the linkset to other datasets (data/links/) and the record of each of its links
+        "linkset",
+        "link",
     ]
 )
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -40,7 +40,11 @@ PROV = Namespace("http://www.w3.org/ns/prov#")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 SCHEMA = Namespace("https://schema.org/")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
-REUSED = {"org": ORG, "prov": PROV, "skos": SKOS, "dcterms": DCTERMS, "foaf": FOAF, "schema": SCHEMA, "eli": ELI}
+VOID = Namespace("http://rdfs.org/ns/void#")
+REUSED = {
+    "org": ORG, "prov": PROV, "skos": SKOS, "dcterms": DCTERMS, "foaf": FOAF,
+    "schema": SCHEMA, "eli": ELI, "void": VOID,
+}  # fmt: skip
 KINDS = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDFS.Datatype}
 CHECKS = check_query_files(ONTOLOGY_DIR)
 
@@ -270,6 +274,7 @@ def test_contract_terms_are_all_there(ioir: Graph) -> None:
         "contributor",
         "contributesTo",
         "disagreesWith",
+        "territory",
     ]
     datatype_properties = [
         "startDate",
@@ -329,10 +334,23 @@ def test_widened_domains_and_ranges(ioir: Graph) -> None:
     assert IOIR.MemberStateContribution in _union_members(ioir, ioir.value(IOIR.resourceType, RDFS.domain))
     for prop in (IOIR.startDate, IOIR.endDate):
         domain = _union_members(ioir, ioir.value(prop, RDFS.domain))
-        assert {IOIR.Policy, IOIR.Tenure, IOIR.Funding, IOIR.MemberStateContribution, IOIR.FinancingInstrument} <= domain
+        assert {
+            IOIR.Policy,
+            IOIR.Tenure,
+            IOIR.Funding,
+            IOIR.MemberStateContribution,
+            IOIR.FinancingInstrument,
+        } <= domain
     new_kinds = {
-        IOIR.Policy, IOIR.AnalyticalConcept, IOIR.Treaty, IOIR.TreatyProvision, IOIR.PolicyDocument,
-        IOIR.FinancingInstrument, IOIR.Funding, IOIR.Tenure, IOIR.MemberStateContribution,
+        IOIR.Policy,
+        IOIR.AnalyticalConcept,
+        IOIR.Treaty,
+        IOIR.TreatyProvision,
+        IOIR.PolicyDocument,
+        IOIR.FinancingInstrument,
+        IOIR.Funding,
+        IOIR.Tenure,
+        IOIR.MemberStateContribution,
     }
     assert new_kinds <= _union_members(ioir, ioir.value(IOIR.evidence, RDFS.domain))
 
@@ -395,14 +413,44 @@ def test_contract_concepts_are_all_there(ontology: Graph) -> None:
         assert 0 < len(str(ontology.value(evidence, PROV.value))) <= 300
 
 
-AREAS = (
-    "crisis-management peacekeeping peacebuilding conflict-prevention mediation early-warning training "
-    "capacity-building security-sector-reform rule-of-law policing border-management humanitarian-assistance "
-    "civil-military-coordination logistics airlift military-capabilities planning information-exchange "
-    "counter-terrorism counter-piracy maritime-security cyber-security hybrid-threats arms-control "
-    "disarmament-demobilization-reintegration human-rights gender protection-of-civilians elections governance "
-    "reconstruction development energy-security non-proliferation crisis-response-exercises"
-).split()
+AREAS = [
+    "crisis-management",
+    "peacekeeping",
+    "peacebuilding",
+    "conflict-prevention",
+    "mediation",
+    "early-warning",
+    "training",
+    "capacity-building",
+    "security-sector-reform",
+    "rule-of-law",
+    "policing",
+    "border-management",
+    "humanitarian-assistance",
+    "civil-military-coordination",
+    "logistics",
+    "airlift",
+    "military-capabilities",
+    "planning",
+    "information-exchange",
+    "counter-terrorism",
+    "counter-piracy",
+    "maritime-security",
+    "cyber-security",
+    "hybrid-threats",
+    "arms-control",
+    "disarmament-demobilization-reintegration",
+    "human-rights",
+    "gender",
+    "protection-of-civilians",
+    "elections",
+    "governance",
+    "reconstruction",
+    "development",
+    "energy-security",
+    "non-proliferation",
+    "crisis-response-exercises",
+]
 
 
 def test_areas_of_cooperation_scheme(ontology: Graph) -> None:

@@ -2,7 +2,8 @@
 
 The description holds the entity's own triples, the labels of everything it points to (objects,
 properties, classes), the relations pointing at it with the labels of their subjects and properties,
-and its evidence: each ``ioir:Evidence`` node with its quote, locator and source (and the source's label).
+and its evidence: each ``ioir:Evidence`` node with its quote, locator and source (and the source's label), and
+the records of its links to other datasets (``data/links/``: each link's sources, date and rule).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CONSTRUCT {
   ?pin rdfs:label ?pinlabel .
   ?ev ?evp ?evo .
   ?src ?srclp ?srclabel .
+  ?rec ?rp ?ro .
 }
 WHERE {
   {
@@ -53,6 +55,11 @@ WHERE {
       ?src ?srclp ?srclabel .
       FILTER(?srclp IN (skos:prefLabel, rdfs:label, dcterms:title, dcterms:identifier))
     }
+  }
+  UNION
+  {
+    ?rec dcterms:subject ?iri ; dcterms:references ?target ; ?rp ?ro .
+    FILTER(?rp IN (rdf:type, dcterms:references, prov:wasDerivedFrom, dcterms:date, rdfs:comment, void:inDataset))
   }
 }
 """

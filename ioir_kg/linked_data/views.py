@@ -44,8 +44,14 @@ IDENTIFIER = PREFIXES["dcterms"] + "identifier"
 SAME_AS = PREFIXES["owl"] + "sameAs"
 EXACT_MATCH = SKOS + "exactMatch"
 CLOSE_MATCH = SKOS + "closeMatch"
-#: Identity links to other datasets, and whether the project has verified them (DESIGN §4.5).
+#: Identity links to other datasets, and whether the project verifies them (DESIGN §4.5): a verified link is one
+#: of the linkset (data/links/) with a record naming at least two corroborating sources.
 EXTERNAL_LINKS: Mapping[str, bool] = {SAME_AS: True, EXACT_MATCH: True, CLOSE_MATCH: False}
+LINK_SUBJECT = PREFIXES["dcterms"] + "subject"
+LINK_TARGET = PREFIXES["dcterms"] + "references"
+DERIVED_FROM = PREFIXES["prov"] + "wasDerivedFrom"
+DATE = PREFIXES["dcterms"] + "date"
+COMMENT = PREFIXES["rdfs"] + "comment"
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 #: Entity kinds whose page shows their neighbourhood in the network view (``/network?focus=kind/slug``, framed).
 NETWORK_KINDS = frozenset({"org", "state", "body", "mission"})
@@ -116,11 +122,18 @@ class EvidenceItem:
 
 @dataclass(frozen=True)
 class ExternalLink:
-    """An identity link to another dataset."""
+    """An identity link to another dataset, with the record of its corroboration when the linkset has one."""
 
     predicate: Link
     target: Link
     verified: bool
+    #: The name(s) the corroborating sources give the target.
+    target_label: str | None = None
+    #: The link's record (``/id/link/…``), its sources, the date of corroboration and the rule applied.
+    record: Link | None = None
+    sources: tuple[Link, ...] = ()
+    date: str | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,17 +283,22 @@ def entity_page(description: Description, settings: Settings, path: str) -> Enti
         labels,
         settings,
     )
-    incoming = _groups(
-        ((t.predicate, _value(t.subject, labels, settings)) for t in triples if t.object == me and t.subject != me),
-        labels,
-        settings,
-    )
     external = [
-        ExternalLink(link_for(t.predicate, labels, settings), _external(t.object), EXTERNAL_LINKS[t.predicate.value])
+        _external_link(t.predicate, t.object, triples, me, labels, settings)
         for t in own
         if t.predicate.value in EXTERNAL_LINKS and isinstance(t.object, NamedNode)
     ]
     external.sort(key=lambda e: (not e.verified, e.target.iri))
+    records = {e.record.iri for e in external if e.record}
+    incoming = _groups(
+        (
+            (t.predicate, _value(t.subject, labels, settings))
+            for t in triples
+            if t.object == me and t.subject != me and _key(t.subject) not in records
+        ),
+        labels,
+        settings,
+    )
     parsed = parse_entity_iri(settings.base_uri, description.iri)
     return EntityPage(
         iri=description.iri,
@@ -300,6 +318,59 @@ def entity_page(description: Description, settings: Settings, path: str) -> Enti
 
 def _is_node(term: object) -> bool:
     return isinstance(term, NamedNode | BlankNode)
+
+
+def _external_link(
+    predicate: NamedNode,
+    target: NamedNode,
+    triples: Sequence[Triple],
+    me: NamedNode,
+    labels: Labels,
+    settings: Settings,
+) -> ExternalLink:
+    """The link ``me predicate target`` with the record the linkset keeps of it (sources, date, rule), if any."""
+    facts: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+    for t in triples:
+        facts[_key(t.subject)][t.predicate.value].append(t.object)
+    record = next(
+        (
+            subject
+            for subject, values in sorted(facts.items())
+            if me in values.get(LINK_SUBJECT, []) and target in values.get(LINK_TARGET, [])
+        ),
+        None,
+    )
+    verified = EXTERNAL_LINKS[predicate.value]
+    if record is None:
+        return ExternalLink(link_for(predicate, labels, settings), _external(target), False, labels.get(target.value))
+    values = facts[record]
+    sources = tuple(
+        Link(s.value, _source_name(s.value), *href_for(s.value, settings))
+        for s in sorted(values.get(DERIVED_FROM, []), key=str)
+        if isinstance(s, NamedNode)
+    )
+    return ExternalLink(
+        link_for(predicate, labels, settings),
+        _external(target),
+        verified and len(sources) >= 2,
+        labels.get(target.value),
+        link_for(NamedNode(record), labels, settings),
+        sources,
+        _first_literal(values.get(DATE, [])),
+        _first_literal(values.get(COMMENT, [])),
+    )
+
+
+def _source_name(iri: str) -> str:
+    """A short name for a corroborating source: ``owner/repository`` for a GitHub file, else the host.
+
+    >>> _source_name("https://github.com/owid/owid-grapher/blob/abc/file.ts"), _source_name("https://example.org/x")
+    ('owid/owid-grapher', 'example.org')
+    """
+    parts = iri.split("/")
+    if len(parts) > 4 and parts[2] == "github.com":
+        return f"{parts[3]}/{parts[4]}"
+    return parts[2] if len(parts) > 2 else iri
 
 
 def _external(term: NamedNode) -> Link:

@@ -4,7 +4,9 @@ The description names the SPARQL endpoint and the dump, the URI space, the size 
 distinct subjects and objects, classes, properties), one partition per class and per property, one
 subset per named graph, the licence and the source documents, and one ``void:Linkset`` per link
 predicate and target dataset for the verified identity links (``owl:sameAs``, ``skos:exactMatch``)
-from the project's entities to other datasets — Wikidata for the bundled data.
+from the project's entities to other datasets — Wikidata for the bundled data. A linkset committed with the data
+(``data/links/wikidata.ttl``: a ``void:Linkset`` whose ``void:objectsTarget`` has a ``void:uriSpace``) is named as
+the subset holding the per-predicate linksets of its target, with its total number of links.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ _PROPERTIES = (
 _LINKS = (
     _P + "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o FILTER(?p IN (owl:sameAs, skos:exactMatch) && isIRI(?o)"
     " && STRSTARTS(STR(?s), ?base) && !STRSTARTS(STR(?o), ?base)) }"
+)
+_COMMITTED = _P + (
+    "SELECT DISTINCT ?ls ?space WHERE { ?ls a void:Linkset ; void:objectsTarget ?t . ?t void:uriSpace ?space }"
+    " ORDER BY ?ls"
 )
 _SOURCES = _P + "SELECT DISTINCT ?src WHERE { ?src a ioir:SourceDocument } ORDER BY ?src"
 _EXAMPLES = _P + "SELECT DISTINCT ?s WHERE { ?s a ioir:InternationalOrganization ; owl:sameAs ?x } ORDER BY ?s LIMIT 3"
@@ -198,7 +204,8 @@ def void_triples(store: KnowledgeStore, settings: Settings, public_url: str) -> 
     for row in _rows(store, _SOURCES, dataset):
         add(me, DCTERMS + "source", row["src"])
 
-    out += _linkset_triples(me, base, linksets(store, settings, dataset))
+    committed = {row["space"].value: row["ls"] for row in _rows(store, _COMMITTED, dataset)}
+    out += _linkset_triples(me, base, linksets(store, settings, dataset), committed)
 
     add(distribution, RDF + "type", NamedNode(DCAT + "Distribution"))
     add(me, DCAT + "distribution", distribution)
@@ -239,12 +246,28 @@ class _Names:
         return NamedNode(self.prefix + candidate)
 
 
-def _linkset_triples(me: NamedNode, base: str, sets: list[Linkset]) -> list[Triple]:
+def _linkset_triples(
+    me: NamedNode, base: str, sets: list[Linkset], committed: dict[str, NamedNode] | None = None
+) -> list[Triple]:
     out: list[Triple] = []
     described: set[str] = set()
 
     def add(s: NamedNode, p: str, o: NamedNode | Literal) -> None:
         out.append(Triple(s, NamedNode(p), o))
+
+    for space, whole in sorted((committed or {}).items()):
+        of_target = [ls for ls in sets if ls.target_space == space]
+        if not of_target:
+            continue
+        name = KNOWN_TARGETS.get(space, (_slug(space), None, None))[0]
+        add(me, VOID + "subset", whole)
+        add(whole, RDF + "type", NamedNode(VOID + "Linkset"))
+        add(whole, VOID + "subjectsTarget", me)
+        add(whole, VOID + "objectsTarget", NamedNode(f"{base}void#{name}"))
+        add(whole, VOID + "triples", _int(sum(ls.triples for ls in of_target)))
+        for ls in of_target:
+            add(whole, VOID + "linkPredicate", NamedNode(ls.predicate))
+            add(whole, VOID + "subset", NamedNode(f"{base}void#links-{name}-{ls.predicate.rsplit('#', 1)[-1]}"))
 
     for linkset in sets:
         name, homepage, sparql = KNOWN_TARGETS.get(linkset.target_space, (_slug(linkset.target_space), None, None))

@@ -67,7 +67,7 @@ def load_graph(paths: Iterable[Path]) -> Graph:
 
 def reasoning_graph(ontology_dir: Path, data_dir: Path) -> Graph:
     """The ontology (``ontology_files``) and every ``data_dir/*.ttl`` in one graph."""
-    return load_graph([*ontology_files(ontology_dir), *sorted(data_dir.glob("*.ttl"))])
+    return load_graph([*ontology_files(ontology_dir), *sorted(data_dir.rglob("*.ttl"))])
 
 
 def run_checks(graph: Graph, queries: Iterable[Path]) -> list[Problem]:
@@ -108,7 +108,7 @@ def check_ontology(
     ``reasoner`` is true, HermiT's verdict (inconsistency, unsatisfiable classes, or that it could not run)."""
     problems: list[Problem] = []
     graph = Graph()
-    for path in [*ontology_files(ontology_dir), *sorted(data_dir.glob("*.ttl"))]:
+    for path in [*ontology_files(ontology_dir), *sorted(data_dir.rglob("*.ttl"))]:
         try:
             graph.parse(path, format="turtle")
         except Exception as exc:  # rdflib raises several unrelated types for bad Turtle

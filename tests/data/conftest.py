@@ -17,9 +17,9 @@ ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
 
 @pytest.fixture(scope="session")
 def data_graph() -> Graph:
-    """Every ``data/*.ttl`` file in one graph."""
+    """Every ``data/**/*.ttl`` file in one graph (the linksets under ``data/links/`` included)."""
     graph = Graph()
-    for path in sorted(DATA_DIR.glob("*.ttl")):
+    for path in data_files():
         graph.parse(path, format="turtle")
     return graph
 
@@ -47,5 +47,5 @@ def sources() -> SourceTexts:
 
 
 def data_files() -> list[Path]:
-    """The data files, for parametrised tests."""
-    return sorted(DATA_DIR.glob("*.ttl"))
+    """The data files (``data/**/*.ttl``, as the loader reads them), for parametrised tests."""
+    return sorted(DATA_DIR.rglob("*.ttl"))

@@ -15,7 +15,7 @@ from tests.data.conftest import DATA_DIR, data_files
 
 IOIR = Namespace("https://w3id.org/ioir/ontology#")
 ID = "https://w3id.org/ioir/id/"
-NOT_ENTITIES = ("evidence/", "source/", "concept/", "scheme/")
+NOT_ENTITIES = ("evidence/", "source/", "concept/", "scheme/", "link/", "linkset/")
 VERIFIED_SAME_AS = {
     "org/un": "Q1065",
     "org/eu": "Q458",
@@ -59,7 +59,7 @@ def test_file_parses_and_evidence_comes_from_its_document(path: Path) -> None:
     graph = Graph().parse(path, format="turtle")
     match = re.match(r"(\d{3})-", path.name)
     if match is None:
-        assert path.name in {"entities.ttl", "sources.ttl"}
+        assert path.name in {"entities.ttl", "sources.ttl"} or path.parent.name == "links"
         return
     own = f"{ID}source/s{match.group(1)}"
     foreign = {str(src) for src in graph.objects(None, DCTERMS.source) if str(src) != own}
@@ -116,11 +116,25 @@ def test_every_entity_takes_part_in_a_relation(data_graph: Graph) -> None:
 
 
 def test_same_as_only_to_verified_wikidata_items(data_graph: Graph) -> None:
+    """Identity links to Wikidata are stated only in the linkset, each one with its record (data/links/wikidata.ttl).
+
+    The linkset's own rules (two corroborations, a date, a rule, matching labels) are in tests/data/test_links.py;
+    here: no other file states such a link, and the links verified before the linkset existed are all still there.
+    """
+    wikidata = "http://www.wikidata.org/entity/"
+    linkset = Graph().parse(DATA_DIR / "links" / "wikidata.ttl", format="turtle")
+    for predicate in (OWL.sameAs, SKOS.exactMatch):
+        stated = {(s, o) for s, o in data_graph.subject_objects(predicate) if str(o).startswith(wikidata)}
+        assert stated == {(s, o) for s, o in linkset.subject_objects(predicate) if str(o).startswith(wikidata)}
+    for path in data_files():
+        if path.parent.name != "links":
+            graph = Graph().parse(path, format="turtle")
+            assert not [o for o in graph.objects(None, OWL.sameAs) if str(o).startswith(wikidata)], path.name
     links = {(str(s)[len(ID) :], str(o)) for s, o in data_graph.subject_objects(OWL.sameAs)}
-    expected = {(slug, f"http://www.wikidata.org/entity/{q}") for slug, q in VERIFIED_SAME_AS.items()}
-    assert links == expected
-    stated = Graph().parse(DATA_DIR / "entities.ttl", format="turtle")
-    assert set(stated.subject_objects(OWL.sameAs)) == set(data_graph.subject_objects(OWL.sameAs))
+    assert {(slug, f"{wikidata}{q}") for slug, q in VERIFIED_SAME_AS.items()} <= links
+    for entity, item in links:
+        records = set(linkset.subjects(DCTERMS.subject, URIRef(ID + entity)))
+        assert {r for r in records if (r, DCTERMS.references, URIRef(item)) in linkset}, entity
 
 
 def test_data_conforms_to_the_shapes(data_graph: Graph) -> None:

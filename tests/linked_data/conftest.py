@@ -2,8 +2,8 @@
 
 * ``live`` serves the bundled data with ``IOIR_BASE_URI`` set to the server's own URL, so every entity
   IRI can be dereferenced literally over HTTP;
-* ``wikidata`` is ``oxigraph serve`` (the ``oxigraph`` PyPI package, a dev dependency) with a few
-  Wikidata-style facts, standing in for an external dataset the bundled ``owl:sameAs`` links point to.
+* ``wikidata`` is ``oxigraph serve`` (the ``oxigraph`` PyPI package, a dev dependency) with
+  ``wikidata-fixture.ttl``, standing in for Wikidata, which the linkset ``data/links/wikidata.ttl`` points to.
 """
 
 from __future__ import annotations
@@ -24,18 +24,9 @@ import pytest
 
 from tests.conftest import IN_CI
 
-#: Facts about the organizations the bundled data links to (Wikidata's P571 "inception").
-WIKIDATA_TTL = """\
-@prefix wd: <http://www.wikidata.org/entity/> .
-@prefix wdt: <http://www.wikidata.org/prop/direct/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-wd:Q1065 rdfs:label "United Nations"@en ; wdt:P571 "1945-10-24"^^xsd:date .
-wd:Q458 rdfs:label "European Union"@en ; wdt:P571 "1993-11-01"^^xsd:date .
-wd:Q7184 rdfs:label "NATO"@en ; wdt:P571 "1949-04-04"^^xsd:date .
-wd:Q7159 rdfs:label "African Union"@en ; wdt:P571 "2002-07-09"^^xsd:date .
-wd:Q999999999 rdfs:label "not linked from the knowledge graph"@en ; wdt:P571 "2000-01-01"^^xsd:date .
-"""
+#: A Wikidata-shaped graph: labels and names in several languages of the items data/links/wikidata.ttl links to,
+#: inception dates (P571) and ISO codes (P297), a redirect and a decoy (the federation and ``links check`` tests).
+WIKIDATA_FIXTURE = Path(__file__).with_name("wikidata-fixture.ttl")
 
 
 @dataclass
@@ -125,12 +116,11 @@ def oxigraph_command() -> str:
 
 @pytest.fixture(scope="package")
 def wikidata(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``oxigraph serve-read-only`` on 127.0.0.1 with :data:`WIKIDATA_TTL`; its SPARQL endpoint is ``{url}query``."""
+    """``oxigraph serve-read-only`` on 127.0.0.1 with :data:`WIKIDATA_FIXTURE`; its endpoint is ``{url}query``."""
     command = oxigraph_command()
     folder = tmp_path_factory.mktemp("wikidata")
-    data = folder / "wikidata.ttl"
-    data.write_text(WIKIDATA_TTL, encoding="utf-8")
-    subprocess.run([command, "load", "--location", str(folder / "db"), "--file", str(data)], check=True, timeout=60)
+    load = [command, "load", "--location", str(folder / "db"), "--file", str(WIKIDATA_FIXTURE)]
+    subprocess.run(load, check=True, timeout=60)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

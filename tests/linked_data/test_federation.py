@@ -170,3 +170,23 @@ def test_a_request_rdflib_cannot_parse_is_refused_when_services_are_allowed() ->
     check_service("SELECT ?x { }", service_targets("SELECT ?x { }"), allowlist=["http://a/"], base_iri=None)
     with pytest.raises(BadQuery, match="cannot be verified"):
         check_service(text, service_targets(text), allowlist=["http://a/"], base_iri=None)
+
+
+def test_a_states_link_and_iso_code_join_wikidata_through_service(federated: TestClient, wikidata: Server) -> None:
+    """The linkset's owl:sameAs of a state, and its ISO code, meet the stand-in Wikidata's P297 (ISO alpha-2)."""
+    query = f"""PREFIX ioir: <https://w3id.org/ioir/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX wdt: <http://www.wikidata.org/prop/direct/>
+SELECT ?state ?label ?iso WHERE {{
+  ?state a ioir:State ; skos:prefLabel ?label ; owl:sameAs ?item ; dcterms:identifier ?iso .
+  SERVICE <{wikidata.url}query> {{ ?item wdt:P297 ?iso }}
+}} ORDER BY ?iso"""
+    response = federated.get("/sparql", params={"query": query}, headers=JSON)
+    assert response.status_code == 200, response.text
+    assert rows(response.json()) == [
+        {"state": "https://w3id.org/ioir/id/state/germany", "label": "Germany", "iso": "DE"},
+        {"state": "https://w3id.org/ioir/id/state/france", "label": "France", "iso": "FR"},
+        {"state": "https://w3id.org/ioir/id/state/united-states", "label": "United States", "iso": "US"},
+    ]

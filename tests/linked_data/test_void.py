@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from pyoxigraph import Literal, NamedNode, QuerySolutions, RdfFormat, Store, parse
+from pyoxigraph import Literal, QuerySolutions, RdfFormat, Store, parse
 
 from ioir_kg.api.app import create_app
 from ioir_kg.config import PROJECT_ROOT, Settings
-from ioir_kg.namespaces import PREFIXES, sparql_prologue
+from ioir_kg.namespaces import sparql_prologue
 from tests.linked_data.test_resources import RDF_TYPES, link_header
 
 DATASET = "https://w3id.org/ioir/void#dataset"
@@ -118,21 +118,30 @@ def test_void_has_one_subset_per_named_graph_with_its_size(void: Store, client: 
 
 
 def test_linkset_counts_the_verified_wikidata_links(void: Store) -> None:
-    same_as_in_data = sum(
-        1
-        for q in parse(path=str(PROJECT_ROOT / "data" / "entities.ttl"), format=RdfFormat.TURTLE)
-        if q.predicate == NamedNode(PREFIXES["owl"] + "sameAs")
-    )
-    assert same_as_in_data == 7
-    query = f"""SELECT ?n ?space {{
-        ?ls a void:Linkset ; void:subjectsTarget <{DATASET}> ; void:linkPredicate owl:sameAs ;
+    """One linkset per predicate counting the links of data/links/wikidata.ttl, both subsets of the committed one."""
+    stated = {"sameAs": 0, "exactMatch": 0}
+    for q in parse(path=str(PROJECT_ROOT / "data" / "links" / "wikidata.ttl"), format=RdfFormat.TURTLE):
+        if q.object.value.startswith("http://www.wikidata.org/entity/"):
+            name = q.predicate.value.rsplit("#", 1)[-1]
+            if name in stated:
+                stated[name] += 1
+    assert stated["sameAs"] > 7
+    assert stated["exactMatch"] > 0
+    query = f"""SELECT ?p ?n ?space {{
+        ?ls a void:Linkset ; void:subjectsTarget <{DATASET}> ; void:linkPredicate ?p ;
             void:objectsTarget ?target ; void:triples ?n .
         <{DATASET}> void:subset ?ls .
-        ?target void:uriSpace ?space }}"""
+        ?target void:uriSpace ?space
+        FILTER NOT EXISTS {{ ?ls void:subset ?part }} }} ORDER BY ?p"""
     result = void.query(sparql_prologue() + query)
     assert isinstance(result, QuerySolutions)
-    rows = [(int(row["n"].value), row["space"]) for row in result]
-    assert rows == [(same_as_in_data, Literal("http://www.wikidata.org/entity/"))]
+    rows = [(row["p"].value.rsplit("#", 1)[-1], int(row["n"].value), row["space"]) for row in result]
+    space = Literal("http://www.wikidata.org/entity/")
+    assert rows == [("sameAs", stated["sameAs"], space), ("exactMatch", stated["exactMatch"], space)]
+    committed = "<https://w3id.org/ioir/id/linkset/wikidata>"
+    total = one(void, f"SELECT ?n {{ {committed} void:triples ?n . <{DATASET}> void:subset {committed} }}")
+    assert int(total) == sum(stated.values())
+    assert one(void, f"SELECT (COUNT(?part) AS ?k) {{ {committed} void:subset ?part }}") == "2"
 
 
 def test_public_url_names_the_deployment(make_settings: Callable[..., Settings]) -> None:
