@@ -144,7 +144,10 @@ def _segments(normalised: str) -> list[tuple[int, int]]:
 
 
 def _quote_spans(normalised: str, quotes: Iterable[str]) -> list[tuple[int, int]]:
-    """Where each quote occurs in the normalised text (the first occurrence, hyphen kept or joined)."""
+    """Every place each quote occurs in the normalised text, hyphen kept or joined.
+
+    A passage the document repeats (an executive summary restating the body) is cited wherever it stands.
+    """
     flat = normalised.replace("\n", " ")  # same length: offsets stay valid
     hyphened = flat.replace(_SOFT, "-")
     joined_index = [i for i, char in enumerate(flat) if char != _SOFT]
@@ -154,14 +157,17 @@ def _quote_spans(normalised: str, quotes: Iterable[str]) -> list[tuple[int, int]
         needle = collapse(quote)
         if not needle:
             continue
-        at = hyphened.find(needle)
-        if at >= 0:
-            spans.append((at, at + len(needle)))
-            continue
-        at = joined.find(needle)
-        if at >= 0:
-            spans.append((joined_index[at], joined_index[at + len(needle) - 1] + 1))
+        spans += [(at, at + len(needle)) for at in _occurrences(hyphened, needle)]
+        spans += [(joined_index[at], joined_index[at + len(needle) - 1] + 1) for at in _occurrences(joined, needle)]
     return spans
+
+
+def _occurrences(text: str, needle: str) -> list[int]:
+    found, at = [], text.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = text.find(needle, at + 1)
+    return found
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:

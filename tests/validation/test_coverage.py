@@ -47,6 +47,12 @@ def test_a_short_overlap_does_not_cite_the_next_sentence() -> None:
     assert [status for _, status in statuses] == ["cited", "uncited", "uncited", "uncited"]
 
 
+def test_a_repeated_passage_is_cited_wherever_it_stands() -> None:
+    text = "The EU relies on NATO for planning in Bosnia.\n\nBody text here about something.\n\n" * 2
+    cov = measure_document("s9", "doc.txt", "Doc", text, ["The EU relies on NATO for planning in Bosnia."], [])
+    assert [s.status for s in cov.sentences] == ["cited", "uncited", "cited", "uncited"]
+
+
 def test_exclusions_mark_one_sentence_or_a_range_and_unused_ones_are_reported() -> None:
     one = Exclusion("s9", "It also relies", "", "no fact")
     rest = Exclusion("s9", "Alter, K.", "END", "bibliography")
