@@ -8,7 +8,7 @@ ends it. The result cap (``ResultSetMaxRows``, 10,000 in Debian's ini, silently 
 
 Try the remote backend by hand::
 
-    python -m ioir_kg.store.virtuoso_testing /tmp/virtuoso   # prints IOIR_* settings, Ctrl-C stops it
+    python -m tests.support.virtuoso /tmp/virtuoso   # prints IOIR_* settings, Ctrl-C stops it
 """
 
 from __future__ import annotations
@@ -246,9 +246,9 @@ def start_virtuoso(
 
 
 def main(argv: list[str]) -> int:
-    """``python -m ioir_kg.store.virtuoso_testing DIR``: run a Virtuoso in DIR until Ctrl-C."""
+    """``python -m tests.support.virtuoso DIR``: run a Virtuoso in DIR until Ctrl-C."""
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m ioir_kg.store.virtuoso_testing DIRECTORY\n")
+        sys.stderr.write("usage: python -m tests.support.virtuoso DIRECTORY\n")
         return 2
     server = start_virtuoso(Path(argv[0]))
     for name, value in server.environment().items():
