@@ -82,6 +82,8 @@ log = logging.getLogger("ioir_kg.store.remote")
 
 #: Triples per request when a large graph is staged (many blocks; each request stays a few MB).
 REQUEST_TRIPLES = 10_000
+#: Triples per Graph Store ``POST`` when a large graph is staged through ``IOIR_REMOTE_GSP_URL`` (~14 MB).
+GSP_REQUEST_TRIPLES = 100_000
 #: Graphs of the server itself, never part of the dataset (IRI prefixes; Virtuoso's own and ours).
 SYSTEM_GRAPH_PREFIXES = (
     "http://www.openlinksw.com/",
@@ -596,9 +598,12 @@ class RemoteSparqlStore:
     def replace_graph(self, graph: str, quads: Iterable[Quad]) -> None:
         """Replace ``graph`` (``""``: the default graph) with ``quads``; readers never see a mixture.
 
-        New content goes to a private staging graph (in requests of :data:`REQUEST_TRIPLES`), then one
-        ``DELETE``/``INSERT`` operation swaps it in. A new graph that fits one request is written with one
-        ``INSERT DATA``. A failure before the swap leaves the graph as it was.
+        New content goes to a private staging graph, then one ``DELETE``/``INSERT`` operation swaps it in. It is
+        staged by Graph Store ``POST`` when ``gsp_url`` is set (on Virtuoso 2.6 times the rate of ``INSERT DATA``:
+        116,000 against 45,000 triples/s, ``bench/virtuoso_load.py``), else by ``INSERT DATA`` requests of
+        :data:`REQUEST_TRIPLES`. A new graph that fits one request is written with one ``INSERT DATA`` (atomic; a
+        Graph Store ``POST`` that fails part-way keeps what it wrote). A failure before the swap leaves the graph
+        as it was.
         """
         target = self._physical(graph)
         skolem = Skolemizer(self.base_uri)
@@ -611,8 +616,7 @@ class RemoteSparqlStore:
             return
         staging = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
         try:
-            for start in range(0, len(triples), self.request_triples):
-                self._write_text(self._insert_data({staging: triples[start : start + self.request_triples]}))
+            self._stage(staging, triples)
             self._write_text(
                 f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{target}> {{ ?s2 ?p2 ?o2 }} }}\n"
                 f"WHERE {{ {{ GRAPH <{target}> {{ ?s ?p ?o }} }} UNION {{ GRAPH <{staging}> {{ ?s2 ?p2 ?o2 }} }} }}"
@@ -622,6 +626,19 @@ class RemoteSparqlStore:
                 self._write_text(f"DROP SILENT GRAPH <{staging}>")
             except IoirError as exc:  # the staging graph is outside the dataset; report, do not mask
                 log.warning("could not drop the staging graph %s: %s", staging, exc.message)
+
+    def _stage(self, staging: str, triples: list[Triple]) -> None:
+        if not self.gsp_url:
+            for start in range(0, len(triples), self.request_triples):
+                self._write_text(self._insert_data({staging: triples[start : start + self.request_triples]}))
+            return
+        for start in range(0, len(triples), GSP_REQUEST_TRIPLES):
+            body = serialize(triples[start : start + GSP_REQUEST_TRIPLES], format=RdfFormat.N_TRIPLES) or b""
+            with self._write_lock:  # N-Triples is Turtle: every Graph Store server reads text/turtle
+                try:
+                    self._send("POST", self.gsp_url, accept="*/*", read=False, params={"graph-uri": staging}, body=body)
+                finally:
+                    self._forget_graphs()
 
     def load_file(self, path: Path, graph: str) -> int:
         """Replace ``graph`` with the RDF file at ``path``, parsed completely (and so validated) first."""
@@ -825,6 +842,7 @@ class RemoteSparqlStore:
         read: bool,
         data: list[tuple[str, str]] | None = None,
         params: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> httpx.Response:
         attempts = 1 + (self.retries if read else 0)
         timeout = httpx.USE_CLIENT_DEFAULT if read else self.update_timeout
@@ -836,8 +854,9 @@ class RemoteSparqlStore:
                     method,
                     url,
                     data=_form(data) if data is not None else None,
+                    content=body,
                     params=params,
-                    headers={"Accept": accept},
+                    headers={"Accept": accept} if body is None else {"Accept": accept, "Content-Type": "text/turtle"},
                     auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                     timeout=timeout,
                 )
