@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     max_response_bytes: Annotated[int, Field(ge=0)] = 128 * 1024 * 1024
     #: Most bytes of request headers (names and values) the app reads (431 beyond).
     max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 64 * 1024
+    #: Seconds a request (headers and body) may take to arrive; the connection is then closed (408 if nothing has
+    #: been answered on it yet). Enforced by ``ioir-kg serve`` (:mod:`ioir_kg.api.connections`).
+    client_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
     #: Origins allowed to read query results cross-origin (``*``: any; empty: CORS off).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     #: Public URL of this deployment (``IOIR_PUBLIC_URL``, e.g. ``https://kg.example.org/``): the SPARQL

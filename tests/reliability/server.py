@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from ioir_kg.api.connections import PROTOCOL
 from ioir_kg.config import PROJECT_ROOT
 
 ADMIN_TOKEN = "reliability-admin-token-0123456789"
@@ -75,7 +76,8 @@ def start(
     log_name: str = "server.log",
     log_level: str = "warning",
 ) -> Server:
-    """Start ``uvicorn --factory ioir_kg.api.asgi:make_app`` over ``store`` on a free port; wait for ``/health``."""
+    """Start ``uvicorn --factory ioir_kg.api.asgi:make_app`` over ``store`` on a free port, with the HTTP protocol of
+    ``ioir-kg serve``; wait for ``/health``."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -95,6 +97,7 @@ def start(
     log = folder / log_name
     command = [sys.executable, "-m", "uvicorn", "--factory", "ioir_kg.api.asgi:make_app"]
     command += ["--fd", str(listener.fileno()), "--log-level", log_level]
+    command += ["--http", PROTOCOL]  # as `ioir-kg serve` runs it
     with log.open("ab") as out:
         process = subprocess.Popen(
             command,
