@@ -41,6 +41,7 @@ from ioir_kg.errors import (
     UnsupportedMediaType,
 )
 from ioir_kg.sparql.federation import check_service
+from ioir_kg.sparql.inline import InlineExecutor
 from ioir_kg.sparql.negotiation import (
     DATASET_FORMATS,
     GRAPH_FORMATS,
@@ -52,7 +53,6 @@ from ioir_kg.sparql.workers import (
     Execution,
     Executor,
     GraphJob,
-    InlineExecutor,
     NotAcceptableResult,
     QueryJob,
     StoreConfig,

@@ -13,11 +13,11 @@ import anyio
 import pytest
 
 from ioir_kg.errors import BadQuery, QueryTimeout
+from ioir_kg.sparql.inline import InlineExecutor
 from ioir_kg.sparql.workers import (
     Execution,
     Executor,
     GraphJob,
-    InlineExecutor,
     QueryJob,
     StoreConfig,
     WorkerPool,
