@@ -29,6 +29,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ioir_kg.config import Settings
 from ioir_kg.errors import (
@@ -410,7 +411,24 @@ async def respond(execution: Execution, *, headers: Mapping[str, str], row_limit
         if execution.stats is not None and row_limit is not None and counted:
             out[TRUNCATED_HEADER] = "true" if execution.stats.truncated else "false"
         return Response(b"".join(chunks), media_type=execution.head.media_type, headers=out)
-    return StreamingResponse(_continue(chunks, execution), media_type=execution.head.media_type, headers=out)
+    return _StreamedAnswer(_continue(chunks, execution), execution, media_type=execution.head.media_type, headers=out)
+
+
+class _StreamedAnswer(StreamingResponse):
+    """A streamed answer that frees its worker as soon as the sending ends, also when it is cut off or the client left
+    (an abandoned generator is closed by the garbage collector: its worker was held until reaped past the deadline)."""
+
+    def __init__(
+        self, content: AsyncIterator[bytes], execution: Execution, *, media_type: str, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(content, media_type=media_type, headers=headers)
+        self.execution = execution
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.execution.close()
 
 
 async def _continue(first: list[bytes], execution: Execution) -> AsyncIterator[bytes]:
