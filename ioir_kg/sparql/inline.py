@@ -120,8 +120,8 @@ class InlineExecutor:
     async def aclose(self) -> None:
         """Nothing to stop."""
 
-    async def execute(self, job: Job, *, timeout: float) -> Execution:
-        """Run ``job`` on a thread; chunks come back through a queue of 4."""
+    async def execute(self, job: Job, *, timeout: float, short: bool = False) -> Execution:
+        """Run ``job`` on a thread; chunks come back through a queue of 4 (no lanes: ``short`` changes nothing)."""
         execution = _InlineExecution(time.monotonic() + timeout, timeout)
 
         def work() -> None:

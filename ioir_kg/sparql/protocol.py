@@ -473,8 +473,11 @@ class SparqlEndpoint:
         await self.executor.aclose()
 
     # -- SPARQL 1.1 Protocol ------------------------------------------------------------------------------
-    async def query(self, op: QueryOperation, accept: str | None) -> Response:
-        """Evaluate a query on a worker and answer in the negotiated format (406 before any work)."""
+    async def query(self, op: QueryOperation, accept: str | None, *, short: bool = False) -> Response:
+        """Evaluate a query on a worker and answer in the negotiated format (406 before any work).
+
+        ``short`` (the caller knows the query is quick: a competency query) and ``ASK`` queries may run on the
+        worker kept for short work, so they are answered while long queries fill the others."""
         check_policy(op.query, allowlist=self.settings.service_allowlist, base_iri=self.base_iri, update=False)
         form = query_form(op.query)
         results, graph, refusals = self._negotiate(form, accept, op.format)
@@ -488,7 +491,7 @@ class SparqlEndpoint:
             prefixes=tuple(declared_prefixes(op.query, self.base_iri).items()) if graph else (),
         )
         try:
-            execution = await self.executor.execute(job, timeout=self.timeout)
+            execution = await self.executor.execute(job, timeout=self.timeout, short=short or form == "ASK")
         except NotAcceptableResult as exc:
             offers = RESULT_FORMATS if exc.message == "results" else GRAPH_FORMATS
             raise refusals.get(exc.message) or NotAcceptable(

@@ -420,8 +420,9 @@ class Executor(Protocol):
         """Stop every worker."""
         ...
 
-    async def execute(self, job: Job, *, timeout: float) -> Execution:
-        """Start ``job``; return once its head has arrived (errors before that are raised here)."""
+    async def execute(self, job: Job, *, timeout: float, short: bool = False) -> Execution:
+        """Start ``job``; return once its head has arrived (errors before that are raised here). ``short``: a job
+        known to be quick (a competency query, an ``ASK``), which may use the workers kept for such jobs."""
         ...
 
 
@@ -508,9 +509,10 @@ class _Worker:
 
 
 class _PoolExecution:
-    def __init__(self, pool: WorkerPool, worker: _Worker, deadline: float, timeout: float) -> None:
+    def __init__(self, pool: WorkerPool, worker: _Worker, deadline: float, timeout: float, short: bool) -> None:
         self.pool = pool
         self.worker = worker
+        self.short = short
         self.deadline = deadline
         self.timeout = timeout
         self.head = Head("", "")
@@ -557,16 +559,22 @@ class _PoolExecution:
 class WorkerPool:
     """Up to ``size`` worker processes over the store at ``config.path``; see the module docstring.
 
-    ``generation`` returns the store's write count: workers reopen the store when it changed.
+    ``generation`` returns the store's write count: workers reopen the store when it changed. ``reserved`` workers
+    (default: one, when there are two or more) are kept for short jobs: a job started with ``short=False`` waits
+    while ``size - reserved`` of them run, so that short ones (competency queries, ``ASK``) always find a worker.
     """
 
-    def __init__(self, config: StoreConfig, size: int, generation: Callable[[], int]) -> None:
+    def __init__(
+        self, config: StoreConfig, size: int, generation: Callable[[], int], reserved: int | None = None
+    ) -> None:
         self.config = config
         self.size = max(1, size)
+        self.reserved = max(0, min(self.size - 1, 1 if reserved is None else reserved))
         self.generation = generation
         self._idle: list[_Worker] = []
         self._busy: dict[int, _PoolExecution] = {}
         self._starting = 0
+        self._starting_long = 0
         self._changed: anyio.Event | None = None
         self._closed = False
 
@@ -599,13 +607,14 @@ class WorkerPool:
         return _ForkServer.shared().spawn(self.config)
 
     # -- jobs ----------------------------------------------------------------------------------------
-    async def execute(self, job: Job, *, timeout: float) -> Execution:
-        """Run ``job`` on a free worker, waiting up to ``timeout`` for one and ``timeout`` for its head."""
+    async def execute(self, job: Job, *, timeout: float, short: bool = False) -> Execution:
+        """Run ``job`` on a free worker (``short``: the reserved ones too), waiting up to ``timeout`` for one and
+        ``timeout`` for its head."""
         if self._closed:
             raise StoreUnavailable("the query service is shutting down")
         for attempt in range(3):  # a worker that died while idle is replaced, and the job sent again
-            worker = await self._acquire(time.monotonic() + timeout, timeout)
-            execution = _PoolExecution(self, worker, time.monotonic() + timeout, timeout)
+            worker = await self._acquire(time.monotonic() + timeout, timeout, short)
+            execution = _PoolExecution(self, worker, time.monotonic() + timeout, timeout, short)
             self._busy[id(execution)] = execution
             try:
                 await worker.send((job, self.generation()), execution.deadline)
@@ -634,23 +643,27 @@ class WorkerPool:
             raise error_from(payload)
         raise StoreUnavailable(f"unexpected message {tag!r} from a query worker")
 
-    async def _acquire(self, deadline: float, timeout: float) -> _Worker:
+    async def _acquire(self, deadline: float, timeout: float, short: bool) -> _Worker:
         while True:
             self._reap()
-            while self._idle:
+            long_jobs = self._starting_long + sum(1 for e in self._busy.values() if not e.short)
+            while self._idle and (short or long_jobs < self.size - self.reserved):
                 worker = self._idle.pop()
                 if worker.alive():
                     return worker
                 worker.kill()
-            if len(self._busy) + self._starting < self.size:
+            if len(self._busy) + self._starting < self.size and (short or long_jobs < self.size - self.reserved):
                 self._starting += 1
+                self._starting_long += 0 if short else 1
                 try:
                     return await anyio.to_thread.run_sync(self._spawn)
                 finally:
                     self._starting -= 1
+                    self._starting_long -= 0 if short else 1
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise QueryTimeout(f"all {self.size} query workers stayed busy for {timeout:g} s; please retry later")
+                free = self.size if short else self.size - self.reserved
+                raise QueryTimeout(f"all {free} query workers stayed busy for {timeout:g} s; please retry later")
             changed = self._event()
             with anyio.move_on_after(min(remaining, REAP_GRACE_SECONDS)):
                 await changed.wait()
