@@ -76,7 +76,10 @@ def serve(
 
     settings = get_settings()
     protocol = ClientTimeoutProtocol.configured(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", http=protocol)
+    # uvicorn's own X-Forwarded-For handling (on for 127.0.0.1 by default) is off: the app reads the header only
+    # from IOIR_TRUSTED_PROXIES (ioir_kg.api.clients)
+    app_ = create_app(settings)
+    uvicorn.run(app_, host=host, port=port, log_level="info", http=protocol, proxy_headers=False)
 
 
 @app.command()

@@ -16,7 +16,8 @@ them exhaust the process's descriptors and nobody else can connect.
   starts again.
 
 Idle keep-alive connections stay under uvicorn's own ``timeout_keep_alive`` (5 s by default). ``ioir-kg serve`` uses
-this protocol; to run uvicorn yourself, pass ``--http ioir_kg.api.connections:ClientTimeoutProtocol``.
+this protocol; to run uvicorn yourself, pass ``--http ioir_kg.api.connections:ClientTimeoutProtocol`` (and
+``--no-proxy-headers``: :mod:`ioir_kg.api.clients` reads ``X-Forwarded-For`` from ``IOIR_TRUSTED_PROXIES`` only).
 """
 
 from __future__ import annotations
