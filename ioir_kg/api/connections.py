@@ -10,7 +10,8 @@ them exhaust the process's descriptors and nobody else can connect.
 * it starts when the connection opens and again at the first byte of each request (or of anything sent between
   requests) and stops when the request, headers and body, has arrived;
 * when it fires the connection is closed; a request still arriving gets ``408`` (problem details,
-  ``Connection: close``) first, unless an answer has started on the connection;
+  ``Connection: close``) first, unless it has been answered already (a refusal before its body was read) or an
+  earlier answer is still being sent;
 * a request that has arrived while its answer is computed is never cut (a long query is the query timeout's
   business), nor is a client the server has stopped reading (flow control while the app is busy): the timer then
   starts again.
@@ -106,7 +107,10 @@ class ClientTimeoutProtocol(HttpToolsProtocol):
             what = "body" if self._headers_done else "headers"
             client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
             log.info("closing the connection of %s: the request %s did not arrive in %g s", client, what, self._seconds)
-            if not (answering and cycle is not None and cycle.response_started):
+            # 408 only if this request has had no answer (the app may answer before reading a body: a 401) and no
+            # earlier one is still being sent (pipelining)
+            unanswered = not cycle.response_started if self._headers_done and cycle is not None else not answering
+            if unanswered:
                 self.transport.write(timeout_response(self._seconds))
         self.transport.close()
 

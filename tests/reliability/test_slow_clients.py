@@ -137,6 +137,21 @@ def test_a_kept_alive_connection_must_send_its_next_request_in_time(server: Serv
     assert _problem(received)["status"] == 408
 
 
+def test_a_client_answered_before_its_body_arrived_gets_no_second_answer(server: Server) -> None:
+    """A write without a token is refused (401) before its body is read; the body never comes: the connection is
+    closed at the timeout, without a 408 after the 401 (one request, one answer)."""
+    sock = _connect(server)
+    sock.sendall(
+        b"POST /assertions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/turtle\r\nContent-Length: 500\r\n\r\n"
+    )
+    started = time.monotonic()
+    received, closed = _until_closed(sock)
+    sock.close()
+    assert received.startswith(b"HTTP/1.1 401"), received[:200]
+    assert received.count(b"HTTP/1.1 ") == 1, received
+    assert closed - started < TIMEOUT + 10
+
+
 def test_many_stalled_connections_are_all_released(server: Server) -> None:
     """200 stalled clients: all closed after the timeout, and a normal request meanwhile answers at once."""
     socks = []
