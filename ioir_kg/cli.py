@@ -68,12 +68,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
 ) -> None:
-    """Serve the API and the web pages with uvicorn."""
+    """Serve the API and the web pages with uvicorn (requests must arrive within IOIR_CLIENT_TIMEOUT)."""
     import uvicorn
 
     from ioir_kg.api.app import create_app
+    from ioir_kg.api.connections import ClientTimeoutProtocol
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    settings = get_settings()
+    protocol = ClientTimeoutProtocol.configured(settings)
+    # uvicorn's own X-Forwarded-For handling (on for 127.0.0.1 by default) is off: the app reads the header only
+    # from IOIR_TRUSTED_PROXIES (ioir_kg.api.clients)
+    app_ = create_app(settings)
+    uvicorn.run(app_, host=host, port=port, log_level="info", http=protocol, proxy_headers=False)
 
 
 @app.command()

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -107,6 +108,15 @@ class Settings(BaseSettings):
     max_response_bytes: Annotated[int, Field(ge=0)] = 128 * 1024 * 1024
     #: Most bytes of request headers (names and values) the app reads (431 beyond).
     max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 64 * 1024
+    #: Seconds a request (headers and body) may take to arrive; the connection is then closed (408 if nothing has
+    #: been answered on it yet). Enforced by ``ioir-kg serve`` (:mod:`ioir_kg.api.connections`).
+    client_timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    #: Most queries (``/sparql``, ``/queries/{name}``, Graph Store and dump reads) and validations (``/validate``) one
+    #: client address may have in flight (429 beyond); 0: half the query workers, at least 1.
+    max_queries_per_client: Annotated[int, Field(ge=0, le=10_000)] = 0
+    #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` names the client (empty: the peer
+    #: address is the client, whatever the header says).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Origins allowed to read query results cross-origin (``*``: any; empty: CORS off).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     #: Public URL of this deployment (``IOIR_PUBLIC_URL``, e.g. ``https://kg.example.org/``): the SPARQL
@@ -172,6 +182,21 @@ class Settings(BaseSettings):
             if len(token) < 16:
                 raise ValueError(f"the token of contributor {name!r} must be at least 16 characters")
             names.add(name)
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _csv_proxies(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
         return value
 
     @field_validator("cors_origins", mode="before")

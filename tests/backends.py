@@ -25,8 +25,8 @@ from ioir_kg.config import DEFAULT_BASE_URI, Settings
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import load_sources
 from ioir_kg.store.remote import RemoteSparqlStore
-from ioir_kg.store.virtuoso_testing import VirtuosoServer, start_virtuoso
 from tests.conftest import BACKENDS, require_system
+from tests.support.virtuoso import VirtuosoServer, start_virtuoso
 
 __all__ = ["BACKENDS"]
 

@@ -29,6 +29,11 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "x" * 20 not in repr(s)
 
 
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOIR_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/24,::1")
+    assert get_settings().trusted_proxies == ["10.0.0.1", "192.168.0.0/24", "::1"]
+
+
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
@@ -39,6 +44,9 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("IOIR_BASE_URI", "https://x.org/kg", "IOIR_BASE_URI: Value error, must be an http(s) IRI ending with '/'"),
         ("IOIR_ADMIN_TOKEN", "short", "IOIR_ADMIN_TOKEN: Value error, must be at least 16 characters"),
         ("IOIR_LOAD_BUNDLED", "perhaps", "IOIR_LOAD_BUNDLED: Input should be a valid boolean"),
+        ("IOIR_CLIENT_TIMEOUT", "0", "IOIR_CLIENT_TIMEOUT: Input should be greater than 0"),
+        ("IOIR_MAX_QUERIES_PER_CLIENT", "-1", "IOIR_MAX_QUERIES_PER_CLIENT: Input should be greater than or equal"),
+        ("IOIR_TRUSTED_PROXIES", "10.0.0.1,proxy", "IOIR_TRUSTED_PROXIES: Value error, 'proxy' is not an IP address"),
     ],
 )
 def test_bad_value_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:

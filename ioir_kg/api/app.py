@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ioir_kg import __version__
 from ioir_kg.api import headers, limits, problems, security
+from ioir_kg.api.clients import ClientLimitMiddleware
 from ioir_kg.api.routes import assertions, dataset, graph_store, health, ontology, queries, resources, sparql
 from ioir_kg.api.routes import pages as page_routes
 from ioir_kg.config import Settings, dataset_version, get_settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PageHeadersMiddleware)
     limits.install(app, settings)  # body, header, query and response limits on every route
+    app.add_middleware(ClientLimitMiddleware, settings=settings)  # outside the limits: a 429 reads no body
     headers.install(app)  # security headers on every response, the limits' refusals included
     if settings.cors_origins:
         app.add_middleware(security.PathCorsMiddleware, origins=settings.cors_origins, paths=security.CORS_PATHS)

@@ -29,6 +29,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ioir_kg.config import Settings
 from ioir_kg.errors import (
@@ -41,6 +42,7 @@ from ioir_kg.errors import (
     UnsupportedMediaType,
 )
 from ioir_kg.sparql.federation import check_service
+from ioir_kg.sparql.inline import InlineExecutor
 from ioir_kg.sparql.negotiation import (
     DATASET_FORMATS,
     GRAPH_FORMATS,
@@ -52,7 +54,6 @@ from ioir_kg.sparql.workers import (
     Execution,
     Executor,
     GraphJob,
-    InlineExecutor,
     NotAcceptableResult,
     QueryJob,
     StoreConfig,
@@ -410,7 +411,24 @@ async def respond(execution: Execution, *, headers: Mapping[str, str], row_limit
         if execution.stats is not None and row_limit is not None and counted:
             out[TRUNCATED_HEADER] = "true" if execution.stats.truncated else "false"
         return Response(b"".join(chunks), media_type=execution.head.media_type, headers=out)
-    return StreamingResponse(_continue(chunks, execution), media_type=execution.head.media_type, headers=out)
+    return _StreamedAnswer(_continue(chunks, execution), execution, media_type=execution.head.media_type, headers=out)
+
+
+class _StreamedAnswer(StreamingResponse):
+    """A streamed answer that frees its worker as soon as the sending ends, also when it is cut off or the client left
+    (an abandoned generator is closed by the garbage collector: its worker was held until reaped past the deadline)."""
+
+    def __init__(
+        self, content: AsyncIterator[bytes], execution: Execution, *, media_type: str, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(content, media_type=media_type, headers=headers)
+        self.execution = execution
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.execution.close()
 
 
 async def _continue(first: list[bytes], execution: Execution) -> AsyncIterator[bytes]:
@@ -455,8 +473,11 @@ class SparqlEndpoint:
         await self.executor.aclose()
 
     # -- SPARQL 1.1 Protocol ------------------------------------------------------------------------------
-    async def query(self, op: QueryOperation, accept: str | None) -> Response:
-        """Evaluate a query on a worker and answer in the negotiated format (406 before any work)."""
+    async def query(self, op: QueryOperation, accept: str | None, *, short: bool = False) -> Response:
+        """Evaluate a query on a worker and answer in the negotiated format (406 before any work).
+
+        ``short`` (the caller knows the query is quick: a competency query) and ``ASK`` queries may run on the
+        worker kept for short work, so they are answered while long queries fill the others."""
         check_policy(op.query, allowlist=self.settings.service_allowlist, base_iri=self.base_iri, update=False)
         form = query_form(op.query)
         results, graph, refusals = self._negotiate(form, accept, op.format)
@@ -470,7 +491,7 @@ class SparqlEndpoint:
             prefixes=tuple(declared_prefixes(op.query, self.base_iri).items()) if graph else (),
         )
         try:
-            execution = await self.executor.execute(job, timeout=self.timeout)
+            execution = await self.executor.execute(job, timeout=self.timeout, short=short or form == "ASK")
         except NotAcceptableResult as exc:
             offers = RESULT_FORMATS if exc.message == "results" else GRAPH_FORMATS
             raise refusals.get(exc.message) or NotAcceptable(

@@ -13,8 +13,8 @@ and this package, then forks each worker in a few milliseconds:
 * past the deadline the main process kills the worker (``SIGKILL``) and a fresh one replaces it on the
   next request: the client gets ``503`` and the CPU is free again at once.
 
-:class:`InlineExecutor` runs jobs on threads instead, for backends that are not a local pyoxigraph store
-(a remote store passes the timeout to its server); it cannot stop a query that has started.
+:class:`~ioir_kg.sparql.inline.InlineExecutor` runs jobs on threads instead, for backends that are not a local
+pyoxigraph store (a remote store passes the timeout to its server); it cannot stop a query that has started.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import pickle
-import queue
 import signal
 import socket
 import struct
@@ -39,7 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, cast
+from typing import BinaryIO, Protocol, cast
 
 import anyio
 import anyio.to_thread
@@ -59,7 +58,8 @@ CHUNK_BYTES = 64 * 1024
 #: How long past its deadline a forgotten job may hold a worker before the pool takes it back.
 REAP_GRACE_SECONDS = 1.0
 
-_HEAD, _DATA, _END, _ERROR = b"H", b"D", b"E", b"X"
+#: The kinds of message on a worker's socket: the head of an answer, data, its end, an error.
+TAG_HEAD, TAG_DATA, TAG_END, TAG_ERROR = b"H", b"D", b"E", b"X"
 
 
 # -- jobs and what comes back ----------------------------------------------------------------------
@@ -154,17 +154,17 @@ def _rdf_format(media_type: str) -> RdfFormat:
     return fmt
 
 
-def _error_message(exc: BaseException) -> bytes:
+def error_message(exc: BaseException) -> bytes:
     if isinstance(exc, IoirError):
         body = {"class": type(exc).__name__, "message": exc.message}
     elif isinstance(exc, SyntaxError):
         body = {"class": "BadQuery", "message": f"SPARQL syntax error: {exc}"}
     else:
         body = {"class": "StoreUnavailable", "message": f"query evaluation failed: {exc}"}
-    return _ERROR + json.dumps(body).encode("utf-8")
+    return TAG_ERROR + json.dumps(body).encode("utf-8")
 
 
-def _error_from(payload: bytes) -> IoirError:
+def error_from(payload: bytes) -> IoirError:
     body = json.loads(payload)
     name, message = body.get("class", ""), body.get("message", "")
     if name == NotAcceptableResult.__name__:
@@ -196,7 +196,7 @@ class _PipeOutput:
 
     def head(self, head: Head) -> None:
         self.started = True
-        self.conn.send_bytes(_HEAD + json.dumps({"kind": head.kind, "media_type": head.media_type}).encode())
+        self.conn.send_bytes(TAG_HEAD + json.dumps({"kind": head.kind, "media_type": head.media_type}).encode())
 
     def write(self, data: bytes) -> int:
         self.buffer += data
@@ -209,16 +209,16 @@ class _PipeOutput:
 
     def _send(self) -> None:
         if self.buffer:
-            self.conn.send_bytes(_DATA + bytes(self.buffer))
+            self.conn.send_bytes(TAG_DATA + bytes(self.buffer))
             self.buffer.clear()
 
     def finish(self, stats: WriteStats) -> None:
         self._send()
-        self.conn.send_bytes(_END + json.dumps({"rows": stats.rows, "truncated": stats.truncated}).encode())
+        self.conn.send_bytes(TAG_END + json.dumps({"rows": stats.rows, "truncated": stats.truncated}).encode())
 
     def fail(self, exc: BaseException) -> None:
         self.buffer.clear()
-        self.conn.send_bytes(_error_message(exc))
+        self.conn.send_bytes(error_message(exc))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -420,8 +420,9 @@ class Executor(Protocol):
         """Stop every worker."""
         ...
 
-    async def execute(self, job: Job, *, timeout: float) -> Execution:
-        """Start ``job``; return once its head has arrived (errors before that are raised here)."""
+    async def execute(self, job: Job, *, timeout: float, short: bool = False) -> Execution:
+        """Start ``job``; return once its head has arrived (errors before that are raised here). ``short``: a job
+        known to be quick (a competency query, an ``ASK``), which may use the workers kept for such jobs."""
         ...
 
 
@@ -508,9 +509,10 @@ class _Worker:
 
 
 class _PoolExecution:
-    def __init__(self, pool: WorkerPool, worker: _Worker, deadline: float, timeout: float) -> None:
+    def __init__(self, pool: WorkerPool, worker: _Worker, deadline: float, timeout: float, short: bool) -> None:
         self.pool = pool
         self.worker = worker
+        self.short = short
         self.deadline = deadline
         self.timeout = timeout
         self.head = Head("", "")
@@ -534,16 +536,16 @@ class _PoolExecution:
         if self.stats is not None:
             return None
         tag, payload = await self.receive()
-        if tag == _DATA:
+        if tag == TAG_DATA:
             return payload
-        if tag == _END:
+        if tag == TAG_END:
             body = json.loads(payload)
             self.stats = WriteStats(body["rows"], bool(body["truncated"]))
             self.close()
             return None
-        self.close(healthy=tag == _ERROR)
-        if tag == _ERROR:
-            raise _error_from(payload)
+        self.close(healthy=tag == TAG_ERROR)
+        if tag == TAG_ERROR:
+            raise error_from(payload)
         raise StoreUnavailable(f"unexpected message {tag!r} from a query worker")
 
     def close(self, *, healthy: bool | None = None) -> None:
@@ -557,16 +559,22 @@ class _PoolExecution:
 class WorkerPool:
     """Up to ``size`` worker processes over the store at ``config.path``; see the module docstring.
 
-    ``generation`` returns the store's write count: workers reopen the store when it changed.
+    ``generation`` returns the store's write count: workers reopen the store when it changed. ``reserved`` workers
+    (default: one, when there are two or more) are kept for short jobs: a job started with ``short=False`` waits
+    while ``size - reserved`` of them run, so that short ones (competency queries, ``ASK``) always find a worker.
     """
 
-    def __init__(self, config: StoreConfig, size: int, generation: Callable[[], int]) -> None:
+    def __init__(
+        self, config: StoreConfig, size: int, generation: Callable[[], int], reserved: int | None = None
+    ) -> None:
         self.config = config
         self.size = max(1, size)
+        self.reserved = max(0, min(self.size - 1, 1 if reserved is None else reserved))
         self.generation = generation
         self._idle: list[_Worker] = []
         self._busy: dict[int, _PoolExecution] = {}
         self._starting = 0
+        self._starting_long = 0
         self._changed: anyio.Event | None = None
         self._closed = False
 
@@ -599,13 +607,14 @@ class WorkerPool:
         return _ForkServer.shared().spawn(self.config)
 
     # -- jobs ----------------------------------------------------------------------------------------
-    async def execute(self, job: Job, *, timeout: float) -> Execution:
-        """Run ``job`` on a free worker, waiting up to ``timeout`` for one and ``timeout`` for its head."""
+    async def execute(self, job: Job, *, timeout: float, short: bool = False) -> Execution:
+        """Run ``job`` on a free worker (``short``: the reserved ones too), waiting up to ``timeout`` for one and
+        ``timeout`` for its head."""
         if self._closed:
             raise StoreUnavailable("the query service is shutting down")
         for attempt in range(3):  # a worker that died while idle is replaced, and the job sent again
-            worker = await self._acquire(time.monotonic() + timeout, timeout)
-            execution = _PoolExecution(self, worker, time.monotonic() + timeout, timeout)
+            worker = await self._acquire(time.monotonic() + timeout, timeout, short)
+            execution = _PoolExecution(self, worker, time.monotonic() + timeout, timeout, short)
             self._busy[id(execution)] = execution
             try:
                 await worker.send((job, self.generation()), execution.deadline)
@@ -625,32 +634,36 @@ class WorkerPool:
         except BaseException:
             execution.close(healthy=False)
             raise
-        if tag == _HEAD:
+        if tag == TAG_HEAD:
             body = json.loads(payload)
             execution.head = Head(body["kind"], body["media_type"])
             return execution
-        execution.close(healthy=tag == _ERROR)
-        if tag == _ERROR:
-            raise _error_from(payload)
+        execution.close(healthy=tag == TAG_ERROR)
+        if tag == TAG_ERROR:
+            raise error_from(payload)
         raise StoreUnavailable(f"unexpected message {tag!r} from a query worker")
 
-    async def _acquire(self, deadline: float, timeout: float) -> _Worker:
+    async def _acquire(self, deadline: float, timeout: float, short: bool) -> _Worker:
         while True:
             self._reap()
-            while self._idle:
+            long_jobs = self._starting_long + sum(1 for e in self._busy.values() if not e.short)
+            while self._idle and (short or long_jobs < self.size - self.reserved):
                 worker = self._idle.pop()
                 if worker.alive():
                     return worker
                 worker.kill()
-            if len(self._busy) + self._starting < self.size:
+            if len(self._busy) + self._starting < self.size and (short or long_jobs < self.size - self.reserved):
                 self._starting += 1
+                self._starting_long += 0 if short else 1
                 try:
                     return await anyio.to_thread.run_sync(self._spawn)
                 finally:
                     self._starting -= 1
+                    self._starting_long -= 0 if short else 1
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise QueryTimeout(f"all {self.size} query workers stayed busy for {timeout:g} s; please retry later")
+                free = self.size if short else self.size - self.reserved
+                raise QueryTimeout(f"all {free} query workers stayed busy for {timeout:g} s; please retry later")
             changed = self._event()
             with anyio.move_on_after(min(remaining, REAP_GRACE_SECONDS)):
                 await changed.wait()
@@ -692,123 +705,6 @@ def default_pool_size() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 2
     return max(2, min(16, 2 * cores))
-
-
-# -- the thread fallback -------------------------------------------------------------------------------
-
-
-class _Cancelled(Exception):
-    """The reader of an inline job went away."""
-
-
-class _QueueOutput:
-    """Hands chunks from the job thread to the event loop through a bounded queue (back-pressure)."""
-
-    def __init__(self, execution: _InlineExecution) -> None:
-        self.execution = execution
-        self.buffer = bytearray()
-
-    def head(self, head: Head) -> None:
-        self.execution.put((_HEAD, head))
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        if len(self.buffer) >= CHUNK_BYTES:
-            self.send()
-        return len(data)
-
-    def flush(self) -> None:
-        """Chunks go out when full and at the end."""
-
-    def send(self) -> None:
-        if self.buffer:
-            self.execution.put((_DATA, bytes(self.buffer)))
-            self.buffer.clear()
-
-
-class _InlineExecution:
-    def __init__(self, deadline: float, timeout: float) -> None:
-        self.queue: queue.Queue[tuple[bytes, Any]] = queue.Queue(maxsize=4)
-        self.deadline = deadline
-        self.timeout = timeout
-        self.head = Head("", "")
-        self.stats: WriteStats | None = None
-        self.cancelled = threading.Event()
-
-    def put(self, item: tuple[bytes, Any]) -> None:
-        """Called on the job thread: wait for room, or stop when the reader has gone."""
-        while not self.cancelled.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        raise _Cancelled
-
-    async def receive(self) -> tuple[bytes, Any]:
-        remaining = max(self.deadline - time.monotonic(), 0.001)
-        try:
-            item: tuple[bytes, Any] = await anyio.to_thread.run_sync(lambda: self.queue.get(timeout=remaining))
-        except queue.Empty:
-            self.close()
-            raise QueryTimeout(
-                f"the query ran longer than {self.timeout:g} s (it cannot be stopped on this backend)"
-            ) from None
-        return item
-
-    async def next_chunk(self) -> bytes | None:
-        if self.stats is not None:
-            return None
-        tag, payload = await self.receive()
-        if tag == _DATA:
-            return bytes(payload)
-        self.close()
-        if tag == _END:
-            self.stats = payload
-            return None
-        raise payload
-
-    def close(self) -> None:
-        self.cancelled.set()
-
-
-class InlineExecutor:
-    """Runs jobs on threads of this process (no process isolation; a started query runs to its end)."""
-
-    def __init__(self, store: KnowledgeStore) -> None:
-        self.store = store
-
-    async def start(self) -> None:
-        """Nothing to start."""
-
-    async def aclose(self) -> None:
-        """Nothing to stop."""
-
-    async def execute(self, job: Job, *, timeout: float) -> Execution:
-        """Run ``job`` on a thread; chunks come back through a queue of 4."""
-        execution = _InlineExecution(time.monotonic() + timeout, timeout)
-
-        def work() -> None:
-            output = _QueueOutput(execution)
-            try:
-                stats = run_job(self.store, job, output)
-                output.send()
-                execution.put((_END, stats))
-            except _Cancelled:
-                return
-            except Exception as exc:
-                with contextlib.suppress(_Cancelled):
-                    execution.put((_ERROR, _error_from(_error_message(exc)[1:])))
-
-        threading.Thread(target=work, daemon=True, name="ioir-inline-query").start()
-        tag, payload = await execution.receive()
-        if tag == _HEAD:
-            execution.head = payload
-            return execution
-        execution.close()
-        if tag == _ERROR:
-            raise payload
-        raise StoreUnavailable("the query produced no result")
 
 
 async def drain(execution: Execution) -> AsyncIterator[bytes]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from ioir_kg.api.connections import PROTOCOL
 from ioir_kg.config import PROJECT_ROOT
 
 ADMIN_TOKEN = "reliability-admin-token-0123456789"
@@ -45,9 +46,11 @@ class Server:
         """The TCP port it listens on."""
         return int(self.url.rsplit(":", 1)[1])
 
-    def client(self, timeout: float = 60.0) -> httpx.Client:
-        """An HTTP client for this server."""
-        return httpx.Client(base_url=self.url, timeout=timeout)
+    def client(self, timeout: float = 60.0, *, source: str | None = None) -> httpx.Client:
+        """An HTTP client for this server; ``source``: connect from that loopback address (``127.0.0.2`` …), a client
+        of its own for the per-client limit."""
+        transport = httpx.HTTPTransport(local_address=source) if source else None
+        return httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
 
     def log_text(self) -> str:
         """What the server wrote to stdout and stderr."""
@@ -75,7 +78,8 @@ def start(
     log_name: str = "server.log",
     log_level: str = "warning",
 ) -> Server:
-    """Start ``uvicorn --factory ioir_kg.api.asgi:make_app`` over ``store`` on a free port; wait for ``/health``."""
+    """Start ``uvicorn --factory ioir_kg.api.asgi:make_app`` over ``store`` on a free port, with the HTTP protocol and
+    proxy-header setting of ``ioir-kg serve``; wait for ``/health``."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -95,6 +99,7 @@ def start(
     log = folder / log_name
     command = [sys.executable, "-m", "uvicorn", "--factory", "ioir_kg.api.asgi:make_app"]
     command += ["--fd", str(listener.fileno()), "--log-level", log_level]
+    command += ["--http", PROTOCOL, "--no-proxy-headers"]  # as `ioir-kg serve` runs it
     with log.open("ab") as out:
         process = subprocess.Popen(
             command,

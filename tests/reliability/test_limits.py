@@ -272,14 +272,14 @@ def test_concurrent_oversized_uploads_do_not_hold_the_server(limited: Server) ->
     """Sixteen clients sending 4x the body limit at once are all refused, and a query still answers."""
     statuses: list[int] = []
 
-    def upload() -> None:
-        with limited.client() as client:
+    def upload(index: int) -> None:  # sixteen clients (each its own address, its own share of the validator)
+        with limited.client(source=f"127.0.0.{10 + index}") as client:
             response = client.post(
                 "/validate", content=_chunks(4 * BODY_LIMIT), headers={"Content-Type": "text/turtle"}
             )
             statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=upload) for _ in range(16)]
+    threads = [threading.Thread(target=upload, args=(index,)) for index in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -79,7 +79,7 @@ def _one(client: httpx.Client, kind: str, rng: random.Random, tally: Tally) -> N
 def _client_loop(server: Server, seed: int, deadline: float, tally: Tally) -> None:
     rng = random.Random(seed)
     kinds, weights = list(MIX), list(MIX.values())
-    with server.client(timeout=60) as client:
+    with server.client(timeout=60, source=f"127.0.0.{10 + seed}") as client:  # sixteen clients, sixteen addresses
         while time.monotonic() < deadline:
             _one(client, rng.choices(kinds, weights)[0], rng, tally)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ioir_kg.store.virtuoso_testing import SERVER, VirtuosoServer, start_virtuoso
 from tests.conftest import require_system
 from tests.reliability.server import ADMIN, Server, start, stop
+from tests.support.virtuoso import SERVER, VirtuosoServer, start_virtuoso
 
 ENTITY = b"""\
 <https://w3id.org/ioir/id/org/outage-probe> a <https://w3id.org/ioir/ontology#InternationalOrganization> ;

@@ -29,7 +29,7 @@ from ioir_kg.errors import BadQuery, Forbidden, QueryTimeout, StoreUnavailable
 from ioir_kg.store import open_store
 from ioir_kg.store.base import KnowledgeStore, QueryDataset
 from ioir_kg.store.remote import GENID_PATH, STAGING_PREFIX, RemoteSparqlStore
-from ioir_kg.store.virtuoso_testing import VirtuosoServer
+from tests.support.virtuoso import VirtuosoServer
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -224,11 +224,13 @@ def test_an_assertion_is_one_update_request_and_all_or_nothing(scratch: Factory)
     store.close()
 
 
-def test_replace_graph_swaps_in_one_step_for_readers(scratch: Factory) -> None:
-    """A graph larger than one request is staged, then swapped in by one operation: a reader counting it
-    meanwhile sees the old content or the new, never a mixture; the staging graph is gone afterwards."""
+@pytest.mark.parametrize("staging", ["graph-store", "insert-data"])
+def test_replace_graph_swaps_in_one_step_for_readers(scratch: Factory, staging: str) -> None:
+    """A graph larger than one request is staged (by Graph Store POST, or by INSERT DATA without a Graph Store
+    URL), then swapped in by one operation: a reader counting it meanwhile sees the old content or the new, never
+    a mixture; the staging graph is gone afterwards."""
     settings = scratch()
-    store = _remote(settings)
+    store = _remote(settings) if staging == "graph-store" else _remote(settings, gsp_url=None)
     store.request_triples = 1000  # (the default, 10,000, works the same way with more data)
     graph = f"{settings.graph_base}big"
     size = 2 * store.request_triples + 500

@@ -13,11 +13,11 @@ import anyio
 import pytest
 
 from ioir_kg.errors import BadQuery, QueryTimeout
+from ioir_kg.sparql.inline import InlineExecutor
 from ioir_kg.sparql.workers import (
     Execution,
     Executor,
     GraphJob,
-    InlineExecutor,
     QueryJob,
     StoreConfig,
     WorkerPool,
@@ -158,6 +158,34 @@ def test_a_busy_pool_refuses_after_the_timeout(store: OxigraphStore) -> None:
         return caught.value.message
 
     assert "busy" in _run(pool, body)
+
+
+def test_a_worker_is_kept_for_short_jobs(store: OxigraphStore) -> None:
+    """Three long queries on a pool of three: two run, the third waits, and the worker kept for short jobs answers a
+    short one (a competency query, an ASK) meanwhile. (Before the reserved lane, the three filled the pool and the
+    short job timed out.)"""
+    pool = _pool(store, 3)
+
+    async def body() -> tuple[int, bytes, bytes]:
+        async with anyio.create_task_group() as group:
+
+            async def hog() -> None:
+                with pytest.raises(QueryTimeout):
+                    await pool.execute(QueryJob(FOREVER), timeout=4)
+
+            for _ in range(3):
+                group.start_soon(hog)
+            await anyio.sleep(0.5)
+            running = pool.busy
+            # a timeout far below the long queries' 4 s: answered only if a worker is free for it
+            short = await _read(await pool.execute(QueryJob("SELECT ?o { ?s ?p ?o }"), timeout=2, short=True))
+            ask = await _read(await pool.execute(QueryJob("ASK { ?s ?p ?o }"), timeout=2, short=True))
+        return running, short, ask
+
+    running, short, ask = _run(pool, body)
+    assert running == 2, "long queries took the worker kept for short ones"
+    assert json.loads(short)["results"]["bindings"][0]["o"]["value"] == "1"
+    assert json.loads(ask)["boolean"] is True
 
 
 def test_abandoned_jobs_are_reclaimed(store: OxigraphStore) -> None:

@@ -172,7 +172,7 @@ async def query_html(
             bound = await anyio.to_thread.run_sync(lambda: bind_arguments(query, args, store, settings.id_base))
             sparql = bound_sparql(query, bound)  # shown; what runs may also bind the label index's candidates
             executed = await anyio.to_thread.run_sync(lambda: competency_sparql(query, bound, store))
-            response = await endpoint.query(QueryOperation(executed, None, JSON.short_names[0]), None)
+            response = await endpoint.query(QueryOperation(executed, None, JSON.short_names[0]), None, short=True)
             results = results_table(query, json.loads(await _body(response)), settings)
             results.truncated = response.headers.get(TRUNCATED_HEADER) == "true"
         except BadParameter as exc:

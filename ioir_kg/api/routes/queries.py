@@ -77,4 +77,4 @@ async def run_query(
         lambda: competency_sparql(query, bind_arguments(query, args, store, settings.id_base), store)
     )
     operation = QueryOperation(sparql, None, request.query_params.get("format"))
-    return await endpoint.query(operation, request.headers.get("accept"))
+    return await endpoint.query(operation, request.headers.get("accept"), short=True)

@@ -1,20 +1,23 @@
 """A private Virtuoso for tests and local trials: temporary database, free ports on 127.0.0.1.
 
 Debian's ``virtuoso-opensource`` provides ``virtuoso-t`` (the server) and ``isql-vt`` (the SQL client).
-:func:`start_virtuoso` writes an ini whose files all live in one directory, starts
-``virtuoso-t +foreground`` (ready in ~5 s, ~160 MiB), creates a user with ``SPARQL_SELECT`` and
+:func:`start_virtuoso` copies Debian's own ``virtuoso.ini`` and changes only where the files go, the ports,
+``DirsAllowed`` and the result cap (``ResultSetMaxRows``, 10,000 in Debian's ini, silently truncating), so the
+tests meet the limits a stock installation has (``MaxQueryCostEstimationTime = 400``, ``MaxQueryExecutionTime =
+60`` …). It starts ``virtuoso-t +foreground`` (ready in ~5 s, ~160 MiB), creates a user with ``SPARQL_SELECT`` and
 ``SPARQL_UPDATE`` and returns a :class:`VirtuosoServer` that knows its endpoints; :meth:`VirtuosoServer.stop`
-ends it. The result cap (``ResultSetMaxRows``, 10,000 in Debian's ini, silently truncating) is raised.
+ends it.
 
 Try the remote backend by hand::
 
-    python -m ioir_kg.store.virtuoso_testing /tmp/virtuoso   # prints IOIR_* settings, Ctrl-C stops it
+    python -m tests.support.virtuoso /tmp/virtuoso   # prints IOIR_* settings, Ctrl-C stops it
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import re
 import secrets
 import shutil
 import signal
@@ -30,52 +33,90 @@ import httpx
 SERVER = "virtuoso-t"
 CLIENT = "isql-vt"
 
-_INI = """\
-[Database]
-DatabaseFile       = {dir}/virtuoso.db
-ErrorLogFile       = {dir}/virtuoso.log
-LockFile           = {dir}/virtuoso.lck
-TransactionFile    = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel      = 7
-FileExtend         = 200
-MaxCheckpointRemap = 2000
-Striping           = 0
-TempStorage        = TempDatabase
+#: Debian's own configuration, as the package installs it (``dpkg -L virtuoso-opensource-7``); the copy in
+#: ``/etc`` is the administrator's and may have been edited, so it is only the fallback.
+STOCK_INI = (
+    Path("/usr/share/virtuoso-opensource-7/virtuoso.ini"),
+    Path("/etc/virtuoso-opensource-7/virtuoso.ini"),
+)
+#: The only keys the harness changes, by section: where the files go, the ports (bound to 127.0.0.1), the
+#: folders the server may read, and the result cap. Everything else stays as Debian ships it.
+CHANGED_KEYS = {
+    "Database": ("DatabaseFile", "ErrorLogFile", "LockFile", "TransactionFile", "xa_persistent_file"),
+    "TempDatabase": ("DatabaseFile", "TransactionFile"),
+    "Parameters": ("ServerPort", "DirsAllowed"),
+    "HTTPServer": ("ServerPort", "ServerRoot"),
+    "SPARQL": ("ResultSetMaxRows",),
+}
+_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
+_SETTING = re.compile(r"^(?P<key>\s*[A-Za-z_][\w]*)(?P<eq>\s*=\s*)(?P<value>[^;]*?)(?P<rest>\s*(;.*)?)$")
 
-[TempDatabase]
-DatabaseFile       = {dir}/virtuoso-temp.db
-TransactionFile    = {dir}/virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping           = 0
 
-[Parameters]
-ServerPort           = 127.0.0.1:{sql_port}
-DisableUnixSocket    = 1
-MaxClientConnections = 16
-CheckpointInterval   = 60
-CaseMode             = 2
-DirsAllowed          = {dir}
-NumberOfBuffers      = 10000
-MaxDirtyBuffers      = 6000
-ThreadsPerQuery      = 1
-AsyncQueueMaxThreads = 4
+def stock_ini() -> Path:
+    """Debian's ``virtuoso.ini`` (:data:`STOCK_INI`); :class:`VirtuosoError` when the package is not installed."""
+    for path in STOCK_INI:
+        if path.is_file():
+            return path
+    raise VirtuosoError(f"Debian's virtuoso.ini is not installed ({', '.join(map(str, STOCK_INI))})")
 
-[HTTPServer]
-ServerPort           = 127.0.0.1:{http_port}
-ServerRoot           = {dir}/vsp
-MaxClientConnections = 16
-ServerThreads        = 16
-MaxKeepAlives        = 16
-KeepAliveTimeout     = 10
-Charset              = UTF-8
-EnabledGzipContent   = 0
 
-[SPARQL]
-ResultSetMaxRows           = {max_rows}
-MaxQueryCostEstimationTime = 0
-MaxQueryExecutionTime      = 300
-"""
+def rewrite_ini(text: str, values: dict[tuple[str, str], str]) -> str:
+    """``text`` (an ini) with the values of the ``(section, key)`` pairs of ``values`` replaced, every other line
+    (comments, spacing, the other settings) as it was. :class:`VirtuosoError` if a key is missing.
+
+    >>> rewrite_ini("[A]\\nx = 1 ; note\\ny = 2\\n", {("A", "x"): "9"})
+    '[A]\\nx = 9 ; note\\ny = 2\\n'
+    """
+    section = ""
+    seen: set[tuple[str, str]] = set()
+    lines = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        ending = line[len(body) :]
+        if match := _SECTION.match(body):
+            section = match["name"].strip()
+        elif (match := _SETTING.match(body)) and (section, match["key"].strip()) in values:
+            key = (section, match["key"].strip())
+            seen.add(key)
+            body = f"{match['key']}{match['eq']}{values[key]}{match['rest']}"
+        lines.append(body + ending)
+    missing = set(values) - seen
+    if missing:
+        raise VirtuosoError(f"the stock virtuoso.ini has no {', '.join(f'[{s}] {k}' for s, k in sorted(missing))}")
+    return "".join(lines)
+
+
+def ini_values(text: str) -> dict[tuple[str, str], str]:
+    """Every ``(section, key)`` of an ini and its value (comments dropped), for comparing two of them."""
+    section = ""
+    found: dict[tuple[str, str], str] = {}
+    for line in text.splitlines():
+        if match := _SECTION.match(line):
+            section = match["name"].strip()
+        elif match := _SETTING.match(line):
+            found[(section, match["key"].strip())] = match["value"].strip()
+    return found
+
+
+def private_ini(stock: str, directory: Path, sql_port: int, http_port: int, max_rows: int) -> str:
+    """The stock ini with only :data:`CHANGED_KEYS` rewritten for a private server in ``directory``."""
+    stock_dirs = ini_values(stock).get(("Parameters", "DirsAllowed"), ".")
+    values = {
+        ("Database", "DatabaseFile"): f"{directory}/virtuoso.db",
+        ("Database", "ErrorLogFile"): f"{directory}/virtuoso.log",
+        ("Database", "LockFile"): f"{directory}/virtuoso.lck",
+        ("Database", "TransactionFile"): f"{directory}/virtuoso.trx",
+        ("Database", "xa_persistent_file"): f"{directory}/virtuoso.pxa",
+        ("TempDatabase", "DatabaseFile"): f"{directory}/virtuoso-temp.db",
+        ("TempDatabase", "TransactionFile"): f"{directory}/virtuoso-temp.trx",
+        ("Parameters", "ServerPort"): f"127.0.0.1:{sql_port}",
+        ("Parameters", "DirsAllowed"): f"{stock_dirs}, {directory}",
+        ("HTTPServer", "ServerPort"): f"127.0.0.1:{http_port}",
+        ("HTTPServer", "ServerRoot"): f"{directory}/vsp",
+        ("SPARQL", "ResultSetMaxRows"): str(max_rows),
+    }
+    assert {(s, k) for s, keys in CHANGED_KEYS.items() for k in keys} == set(values)
+    return rewrite_ini(stock, values)
 
 
 class VirtuosoError(RuntimeError):
@@ -180,9 +221,8 @@ def _launch(directory: Path, max_rows: int) -> VirtuosoServer:
     sql_port, http_port = _free_port(), _free_port()
     (directory / "vsp").mkdir(parents=True, exist_ok=True)
     ini = directory / "virtuoso.ini"
-    ini.write_text(
-        _INI.format(dir=directory, sql_port=sql_port, http_port=http_port, max_rows=max_rows), encoding="utf-8"
-    )
+    stock = stock_ini().read_text(encoding="utf-8")
+    ini.write_text(private_ini(stock, directory, sql_port, http_port, max_rows), encoding="utf-8")
     with (directory / "stdout.log").open("wb") as out:
         process = subprocess.Popen(
             [SERVER, "+foreground", "+configfile", str(ini)],
@@ -246,9 +286,9 @@ def start_virtuoso(
 
 
 def main(argv: list[str]) -> int:
-    """``python -m ioir_kg.store.virtuoso_testing DIR``: run a Virtuoso in DIR until Ctrl-C."""
+    """``python -m tests.support.virtuoso DIR``: run a Virtuoso in DIR until Ctrl-C."""
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m ioir_kg.store.virtuoso_testing DIRECTORY\n")
+        sys.stderr.write("usage: python -m tests.support.virtuoso DIRECTORY\n")
         return 2
     server = start_virtuoso(Path(argv[0]))
     for name, value in server.environment().items():
