@@ -40,9 +40,10 @@ from xml.parsers import expat
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ioir_kg.api.problems import problem
+from ioir_kg.api.problems import log_client_left, problem
 from ioir_kg.config import Settings
 from ioir_kg.errors import (
     BadInput,
@@ -186,6 +187,9 @@ class RequestLimitsMiddleware:
             return
         try:
             receive = await self._check(scope, receive)
+        except ClientDisconnect:  # the client left before the body was whole: nothing to answer, nothing to apply
+            log_client_left(scope)
+            return
         except IoirError as exc:
             response = problem(exc.status, exc.title, exc.message, exc.errors)
             if isinstance(exc, PayloadTooLarge):
@@ -261,9 +265,12 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body; :class:`ClientDisconnect` if the client leaves first (a partial body is never passed on)."""
     body = bytearray()
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
         if message["type"] != "http.request":
             break
         body += message.get("body", b"")
