@@ -67,14 +67,18 @@ KINDS = frozenset(
     ]
 )
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: The longest slug an entity may have (an IRI of the graph stays short enough for a header).
+MAX_SLUG_CHARS = 200
 
 
 def mint(base_uri: str, kind: str, slug: str) -> str:
     """Return the entity IRI ``{base}id/{kind}/{slug}``; raise ``ValueError`` for a bad kind or slug."""
     if kind not in KINDS:
         raise ValueError(f"unknown entity kind {kind!r}")
-    if not SLUG.match(slug):
-        raise ValueError(f"bad slug {slug!r}: use lowercase letters, digits and single hyphens")
+    if not is_slug(slug):
+        raise ValueError(
+            f"bad slug {slug!r}: use lowercase letters, digits and single hyphens, at most {MAX_SLUG_CHARS} characters"
+        )
     return f"{base_uri}id/{kind}/{slug}"
 
 
@@ -84,9 +88,15 @@ def parse_entity_iri(base_uri: str, iri: str) -> tuple[str, str] | None:
     if not iri.startswith(prefix):
         return None
     kind, _, slug = iri[len(prefix) :].partition("/")
-    if kind in KINDS and SLUG.match(slug):
+    if kind in KINDS and is_slug(slug):
         return kind, slug
     return None
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` is an entity slug: lowercase letters, digits and single hyphens, at most
+    :data:`MAX_SLUG_CHARS` characters."""
+    return len(text) <= MAX_SLUG_CHARS and SLUG.match(text) is not None
 
 
 def sparql_prologue() -> str:

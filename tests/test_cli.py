@@ -134,3 +134,16 @@ def test_check_ontology_exit_codes(tmp_path: Path) -> None:
     assert broken.returncode == 1
     assert "missing-label: https://w3id.org/ioir/id/org/x: entity without an English rdfs:label" in broken.stdout
     assert "hermit: inconsistent" in broken.stdout
+
+
+@pytest.mark.parametrize("value", ["http://a b", "urn:a<b>", 'https://x/"y"', "http://a\nb"])
+def test_cq_with_an_invalid_iri_exits_2_with_one_line(root: Path, value: str) -> None:
+    from ioir_kg.config import PROJECT_ROOT
+
+    shutil.copytree(PROJECT_ROOT / "queries", root / "proj" / "queries")
+    result = run(root, "cq", "bodies-in-cooperation", "-p", f"org={value}")
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("ioir-kg: bad parameters for bodies-in-cooperation: org: ")
+    assert "is not a valid IRI" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ioir_kg import __version__
 from ioir_kg.api import headers, limits, problems, security
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
     app.add_exception_handler(Unauthorized, security.unauthorized_handler)
+    app.add_exception_handler(ClientDisconnect, problems.client_disconnect_handler)
     app.include_router(health.router)
     app.include_router(page_routes.router)  # before assertions: /assertions/new is a page, not an id
     app.include_router(sparql.router)

@@ -7,10 +7,11 @@
 * a body over ``IOIR_MAX_BODY_BYTES`` → ``413``: at once when ``Content-Length`` says so, else as soon as the
   bytes read pass the limit (chunked uploads), whatever the route;
 * SPARQL text on ``/sparql`` (``?query=``, a form's ``query``/``update``, an ``application/sparql-query`` or
-  ``-update`` body): a query over ``IOIR_MAX_QUERY_CHARS`` characters → ``413``; brackets nested deeper than
-  ``IOIR_MAX_QUERY_DEPTH`` → ``400``. pyoxigraph's SPARQL parser recurses on nesting and on long operator chains
-  and overflows the stack (SIGSEGV) at a few thousand levels, so the nesting is refused before it parses, and
-  :func:`raise_stack_limits` gives the threads and query workers room for the longest chain a query can hold;
+  ``-update`` body): :func:`ioir_kg.sparql.guard.check_sparql`: a query, or an update's text outside its data
+  blocks, over ``IOIR_MAX_QUERY_CHARS`` characters → ``413``; brackets nested deeper than ``IOIR_MAX_QUERY_DEPTH``
+  → ``400``. pyoxigraph's SPARQL parser recurses on nesting and on long operator chains and overflows the stack
+  (SIGSEGV) at a few thousand levels, so the nesting is refused before it parses, and :func:`raise_stack_limits`
+  gives the threads and query workers room for the longest chain that many characters can hold;
 * XML bodies (RDF/XML, wherever it is accepted): a DTD may declare internal entities as abbreviations (as ontology
   editors write them), but external and parameter entities, entities that refer to other entities, and
   declarations whose expansion would pass ``IOIR_MAX_BODY_BYTES`` are refused with ``400`` before any parser runs,
@@ -39,20 +40,21 @@ from xml.parsers import expat
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ioir_kg.api.problems import problem
+from ioir_kg.api.problems import log_client_left, problem
 from ioir_kg.config import Settings
 from ioir_kg.errors import (
     BadInput,
-    BadQuery,
     BadRdf,
     IoirError,
     PayloadTooLarge,
     RequestHeadersTooLarge,
     ResponseTooLarge,
 )
-from ioir_kg.sparql.protocol import FORM, SPARQL_QUERY, SPARQL_UPDATE, tokens
+from ioir_kg.sparql.guard import check_sparql
+from ioir_kg.sparql.protocol import FORM, SPARQL_QUERY, SPARQL_UPDATE
 
 log = logging.getLogger("ioir_kg.limits")
 
@@ -76,54 +78,9 @@ _SAFE_ENTITY = re.compile(rb'<!ENTITY\s+([A-Za-z_][A-Za-z0-9_.\-]*)\s+"([^"&%<]*
 _PATH = re.compile(r"[\x20-\x7e]*")
 #: Control characters no parameter of this API carries (tab, line feed and carriage return are allowed: queries).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_OPENERS = frozenset("{([")
-_CLOSERS = frozenset("})]")
 
 
 # -- the checks ---------------------------------------------------------------------------------------------------
-
-
-def nesting_depth(text: str) -> int:
-    """How deep the brackets (``{``, ``(``, ``[``) of a SPARQL text nest, outside strings, IRIs and comments.
-
-    >>> nesting_depth('SELECT * { ?s ?p "((((" FILTER((?o > 1)) }')
-    3
-    """
-    depth = deepest = 0
-    for token in tokens(text):
-        if token.kind != "punct":
-            continue
-        if token.text in _OPENERS:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token.text in _CLOSERS:
-            depth = max(0, depth - 1)
-    return deepest
-
-
-def check_sparql(text: str, settings: Settings, *, update: bool) -> None:
-    """Refuse a query longer than ``IOIR_MAX_QUERY_CHARS`` (413) or any text nested deeper than
-    ``IOIR_MAX_QUERY_DEPTH`` (400); updates are bounded in length by the body limit only.
-
-    >>> check_sparql("SELECT * {" * 3 + "}" * 3, Settings(max_query_depth=8), update=False)
-    >>> check_sparql("ASK {" + "(" * 9 + ")" * 9 + "}", Settings(max_query_depth=8), update=False)
-    Traceback (most recent call last):
-    ioir_kg.errors.BadQuery: the query nests brackets 10 deep; at most 8 are allowed (IOIR_MAX_QUERY_DEPTH)
-    """
-    kind = "update" if update else "query"
-    if not update and len(text) > settings.max_query_chars:
-        raise PayloadTooLarge(
-            f"the query is {len(text)} characters long; at most {settings.max_query_chars} are allowed"
-            " (IOIR_MAX_QUERY_CHARS)",
-            errors=[{"limit": "IOIR_MAX_QUERY_CHARS", "value": settings.max_query_chars}],
-        )
-    depth = nesting_depth(text)
-    if depth > settings.max_query_depth:
-        raise BadQuery(
-            f"the {kind} nests brackets {depth} deep; at most {settings.max_query_depth} are allowed"
-            " (IOIR_MAX_QUERY_DEPTH)",
-            errors=[{"limit": "IOIR_MAX_QUERY_DEPTH", "value": settings.max_query_depth}],
-        )
 
 
 def check_xml_entities(body: bytes, limit: int) -> None:
@@ -230,6 +187,9 @@ class RequestLimitsMiddleware:
             return
         try:
             receive = await self._check(scope, receive)
+        except ClientDisconnect:  # the client left before the body was whole: nothing to answer, nothing to apply
+            log_client_left(scope)
+            return
         except IoirError as exc:
             response = problem(exc.status, exc.title, exc.message, exc.errors)
             if isinstance(exc, PayloadTooLarge):
@@ -305,9 +265,12 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body; :class:`ClientDisconnect` if the client leaves first (a partial body is never passed on)."""
     body = bytearray()
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
         if message["type"] != "http.request":
             break
         body += message.get("body", b"")

@@ -1,17 +1,21 @@
-"""RFC 9457 problem details for every error response."""
+"""RFC 9457 problem details for every error response; a client that leaves before its request body is whole."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import Scope
 
 from ioir_kg.errors import IoirError
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("ioir_kg.api")
 
 
 def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
@@ -43,6 +47,25 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     errors = [{"location": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]
     detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
     return problem(422, "Invalid parameter", detail, errors)
+
+
+def log_client_left(scope: Scope) -> None:
+    """One line (INFO) for a client that closed the connection before its request body was whole."""
+    log.info(
+        "%s %s: the client closed the connection before its request body was whole",
+        scope.get("method"),
+        scope.get("path"),
+    )
+
+
+async def client_disconnect_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A client that left in the middle of its upload: a normal end, logged in one line, never a traceback.
+
+    The request is not processed (nothing of a partial body is applied); the answer goes nowhere.
+    """
+    assert isinstance(exc, ClientDisconnect)
+    log_client_left(request.scope)
+    return problem(400, "Bad request", "the client closed the connection before its request body was whole")
 
 
 def _title(status: int) -> str:

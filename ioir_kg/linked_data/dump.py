@@ -1,13 +1,18 @@
-"""The whole store as N-Quads, produced piece by piece so that a large store never sits in memory."""
+"""The whole store as N-Quads, produced piece by piece so that a large store never sits in memory.
+
+:func:`nquads_chunks` is for one thread (the CLI); :func:`nquads_stream` is for async code (the API): it reads the
+store on a thread of its own, since pyoxigraph's iterators abort the process when another thread advances them.
+"""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from pyoxigraph import RdfFormat, serialize
 
 from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.store.threads import iterate_on_one_thread
 
 #: Quads serialised per piece.
 BATCH_QUADS = 2000
@@ -24,3 +29,8 @@ def nquads_chunks(store: KnowledgeStore, batch: int = BATCH_QUADS) -> Iterator[b
         if not piece:
             return
         yield serialize(piece, format=RdfFormat.N_QUADS) or b""
+
+
+def nquads_stream(store: KnowledgeStore, batch: int = BATCH_QUADS) -> AsyncIterator[bytes]:
+    """:func:`nquads_chunks` for async code: the store is read and serialised on one dedicated thread."""
+    return iterate_on_one_thread(lambda: nquads_chunks(store, batch), name="ioir-dump")

@@ -37,6 +37,8 @@ RDF_DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
 PAGE_FORMATS: tuple[Format, ...] = (*RDF_DOCUMENT_FORMATS, HTML)
 PROBLEM_JSON = "application/problem+json"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: Characters kept as they are in a path put into a header (RFC 3986 path characters, less ``,`` ``;`` ``=``).
+_PATH_SAFE = "/:@!$&'()*+"
 #: Datatypes that serialisations leave implicit (plain and language-tagged strings).
 _IMPLICIT_DATATYPES = frozenset({PREFIXES["xsd"] + "string", PREFIXES["rdf"] + "langString"})
 
@@ -52,8 +54,15 @@ def negotiate(accept: str | None, offers: Sequence[Format], override: str | None
 
 
 def alternate_url(path: str, fmt: Format) -> str:
-    """``path?_mediatype=<type>``: the URL of one representation."""
-    return f"{path}?{MEDIATYPE_PARAM}={quote(fmt.media_type, safe='/')}"
+    """``path?_mediatype=<type>``: the URL of one representation.
+
+    ``path`` is a decoded request path: everything a URI path cannot hold as it is (``<>"``, spaces, ``%``, ``,``,
+    ``;``, non-ASCII …) is percent-encoded, so the URL never ends the ``<…>`` of a ``Link`` header entry early.
+
+    >>> alternate_url('/id/org/a>; rel="preload"', TURTLE)
+    '/id/org/a%3E%3B%20rel%3D%22preload%22?_mediatype=text/turtle'
+    """
+    return f"{quote(path, safe=_PATH_SAFE)}?{MEDIATYPE_PARAM}={quote(fmt.media_type, safe='/')}"
 
 
 def alternates_header(path: str, offers: Sequence[Format]) -> str:

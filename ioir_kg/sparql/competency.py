@@ -298,6 +298,8 @@ def _bind_one(param: Param, raw: str, store: KnowledgeStore, id_base: str) -> Te
         if len(raw) > 200:
             raise _ParamError("must be at most 200 characters")
         return Literal(raw)
+    if _looks_like_iri(raw):
+        _check_iri(raw, resolve_iri(raw, id_base))
     quick = _quick_bind(param, raw, store, id_base)  # one ASK instead of listing every valid value
     if quick is not None:
         return quick
@@ -355,6 +357,18 @@ def _is_valid(param: Param, item: NamedNode, store: KnowledgeStore, id_base: str
     else:
         return False
     return bool(result)
+
+
+def _check_iri(raw: str, iri: str) -> None:
+    """Refuse an argument written as an IRI that is not a valid one (spaces, ``<>``, quotes …)."""
+    try:
+        NamedNode(iri)
+    except ValueError:
+        shown = repr(raw[:80]) + ("…" if len(raw) > 80 else "")
+        raise _ParamError(
+            f"{shown} is not a valid IRI: write an absolute IRI without spaces, quotes, <>, {{}}, |, ^, ` or \\"
+            " (percent-encode them), or kind/slug, or a label"
+        ) from None
 
 
 def _looks_like_iri(raw: str) -> bool:

@@ -42,7 +42,9 @@ from ioir_kg.errors import (
     UnsupportedMediaType,
 )
 from ioir_kg.sparql.federation import check_service
+from ioir_kg.sparql.guard import check_sparql
 from ioir_kg.sparql.inline import InlineExecutor
+from ioir_kg.sparql.lexer import Token, tokens
 from ioir_kg.sparql.negotiation import (
     DATASET_FORMATS,
     GRAPH_FORMATS,
@@ -78,45 +80,9 @@ T = TypeVar("T")
 
 # -- a lexical view of SPARQL -------------------------------------------------------------------------
 
-_PN_CHARS = r"\w\-\u00B7\u0300-\u036F\u203F\u2040"
-_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
-_TOKEN = re.compile(
-    rf"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
-  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F\u2040]+)
-  | (?P<bnode>_:[{_PN_CHARS}.]*)
-  | (?P<pname>(?:[^\W\d_](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:
-               (?:(?:[{_PN_CHARS}:]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?)?)
-  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 _QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 _UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-
-@dataclass(frozen=True)
-class Token:
-    """A lexical token: its kind (``word``, ``iri``, ``pname``, ``var``, ``string``, ``punct`` …) and text."""
-
-    kind: str
-    text: str
-
-
-def tokens(text: str) -> Iterator[Token]:
-    """The tokens of a query or update, without white space and comments."""
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind not in ("space", "comment"):
-            yield Token(kind, match.group())
 
 
 def _words(text: str) -> Iterator[str]:
@@ -516,7 +482,11 @@ class SparqlEndpoint:
         return chosen["results"], chosen["graph"], refusals
 
     async def update(self, op: UpdateOperation) -> Response:
-        """Apply an update atomically (the caller has checked the admin token); 204."""
+        """Apply an update atomically (the caller has checked the admin token); 204.
+
+        The update is parsed on a thread of this process: what its parser may recurse on is bounded first.
+        """
+        check_sparql(op.update, self.settings, update=True)
         check_policy(op.update, allowlist=self.settings.service_allowlist, base_iri=self.base_iri, update=True)
         await self._write(lambda: self.store.update(op.update, base_iri=self.base_iri))
         return Response(status_code=204)

@@ -50,7 +50,7 @@ from rdflib.term import Node
 
 from ioir_kg.config import Settings
 from ioir_kg.errors import BadParameter, BadRdf, PayloadTooLarge, UnsupportedMediaType
-from ioir_kg.namespaces import CANONICAL_ID_BASE, IOIR, ONTOLOGY_IRI, PREFIXES, parse_entity_iri
+from ioir_kg.namespaces import CANONICAL_ID_BASE, IOIR, MAX_SLUG_CHARS, ONTOLOGY_IRI, PREFIXES, parse_entity_iri
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.axioms import Tbox, check_axioms, curie
 from ioir_kg.validation.explain import Context, explain_axiom, explain_shape
@@ -423,7 +423,7 @@ class Validator:
                         "entity-iri",
                         s,
                         f"{s} is not of the form {id_base}{{kind}}/{{slug}} with a known kind and a "
-                        "slug of lowercase letters, digits and single hyphens.",
+                        f"slug of at most {MAX_SLUG_CHARS} lowercase letters, digits and single hyphens.",
                         "Entity IRIs are {base}id/{kind}/{slug}.",
                     )
             if p in (str(OWL.imports), str(OWL.sameAs)):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +19,7 @@ from ioir_kg.api.app import create_app
 from ioir_kg.config import PROJECT_ROOT, Settings
 from ioir_kg.linked_data.ontology import FALLBACK_NOTICE
 from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES
+from tests.linked_data.conftest import start_app
 from tests.linked_data.pages import read_page
 from tests.linked_data.test_resources import ALL_TYPES, BROWSER, RDF_TYPES, link_header
 
@@ -145,3 +149,54 @@ def test_fallback_when_pylode_fails(make_settings: Callable[..., Settings], tmp_
     assert ("/ontology?_mediatype=text/turtle", "Turtle") in page.links
     assert turtle.status_code == 200
     assert not list((tmp_path / "cache").glob("ontology-*.html")), "a failed generation is not cached"
+
+
+#: Seven triples to validate (enough for pySHACL to run every shape over them).
+SEVEN_TRIPLES = """\
+@prefix ioir: <https://w3id.org/ioir/ontology#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<https://w3id.org/ioir/id/dependency/log-check> a ioir:ResourceDependency ;
+    skos:prefLabel "A dependency to validate"@en ;
+    ioir:dependent <https://w3id.org/ioir/id/mission/eupol-afghanistan> ;
+    ioir:provider <https://w3id.org/ioir/id/mission/isaf> ;
+    ioir:resourceType <https://w3id.org/ioir/id/concept/resource-security-provision> ;
+    ioir:dependencyLevel <https://w3id.org/ioir/id/concept/level-micro> ;
+    ioir:theatre <https://w3id.org/ioir/id/place/afghanistan> .
+"""
+
+
+def test_generating_the_page_in_process_leaves_the_root_logger_alone(tmp_path: Path) -> None:
+    """In a fresh interpreter (pytest's own log handlers would hide a change): the root logger's level and
+    handlers are what they were before the page was generated with a cold cache."""
+    script = (
+        "import logging\n"
+        "from ioir_kg.config import Settings\n"
+        "from ioir_kg.linked_data.ontology import OntologyDocs\n"
+        "before = (logging.root.level, list(logging.root.handlers))\n"
+        f"page = OntologyDocs(Settings(cache_dir={str(tmp_path / 'cache')!r})).html()\n"
+        "assert 'pyLODE' in page, page[:300]\n"
+        "after = (logging.root.level, list(logging.root.handlers))\n"
+        "print(before == after, logging.getLevelName(after[0]), len(after[1]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOIR_")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "WARNING", "0"], done.stdout
+    assert list((tmp_path / "cache").glob("ontology-*.html")), "the page was generated, not read from a cache"
+
+
+def test_a_validation_after_a_cold_start_logs_no_debug_lines(tmp_path: Path) -> None:
+    """A server started with a cold cache generates the page in the background; a validation afterwards must not
+    write pySHACL's (or anyone's) DEBUG lines to the server's log."""
+    server = start_app(tmp_path, {"IOIR_CACHE_DIR": str(tmp_path / "cache")}, own_base=False)
+    try:
+        with server.client() as client:
+            page = client.get("ontology", headers={"Accept": BROWSER})
+            assert "pyLODE" in page.text
+            response = client.post("validate", content=SEVEN_TRIPLES, headers={"Content-Type": "text/turtle"})
+            assert response.status_code == 200, response.text[:500]
+            assert client.get("health").status_code == 200
+    finally:
+        server.stop()
+    debug = [line for line in server.log.read_text(errors="replace").splitlines() if "DEBUG" in line]
+    assert not debug, f"{len(debug)} DEBUG lines, such as: {debug[:3]}"

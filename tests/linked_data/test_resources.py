@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from ioir_kg.api.app import create_app
 from ioir_kg.config import Settings
-from ioir_kg.namespaces import PREFIXES
+from ioir_kg.namespaces import MAX_SLUG_CHARS, PREFIXES
 from ioir_kg.store import open_store
 from tests.linked_data.conftest import Server
 from tests.linked_data.pages import entry, read_page
@@ -177,6 +177,54 @@ def test_unknown_entity_is_404_page_for_browsers(client: TestClient) -> None:
     assert page.h1 == "Not found"
     assert "https://w3id.org/ioir/id/org/no-such-org" in response.text
     assert ("/ontology", "Ontology") in page.links  # the site's navigation
+
+
+#: Paths whose decoded slug would close the ``<…>`` of a ``Link`` entry and add parameters or entries of its own
+#: (no ``/`` in them: a slug with one is another route).
+INJECTIONS = [
+    "/id/org/a%3E;%20rel=%22preload%22;%20as=%22script%22,%20%3Cevil.js%3E;%20rel=%22preload%22",
+    "/id/org/a%3E,%3Chttps:evil.example%3E;rel=%22stylesheet%22",
+    "/id/org/nato%22%20x=%22y",
+    "/id/org/a%25%3E%25",
+]
+
+
+@pytest.mark.parametrize("path", INJECTIONS)
+@pytest.mark.parametrize("accept", ["text/turtle", BROWSER])
+def test_the_path_cannot_add_anything_to_the_link_header(embedded_client: TestClient, path: str, accept: str) -> None:
+    response = embedded_client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404
+    link = response.headers["link"]
+    entries = re.findall(r'<([^<>"\s]*)>; rel="alternate"; type="([^"]+)"', link)
+    assert ", ".join(f'<{url}>; rel="alternate"; type="{kind}"' for url, kind in entries) == link
+    assert [kind for _, kind in entries] == ALL_TYPES
+    assert all(url.startswith("/id/org/") for url, _ in entries)
+    assert 'rel="preload"' not in link
+    assert 'rel="stylesheet"' not in link
+
+
+def test_the_link_header_keeps_the_path_it_was_asked_for_percent_encoded(embedded_client: TestClient) -> None:
+    response = embedded_client.get("/id/org/a%3E%20b", headers={"Accept": "text/turtle"})
+    assert link_header(response.headers["link"])["text/turtle"] == "/id/org/a%3E%20b?_mediatype=text/turtle"
+    nato = embedded_client.get("/id/org/nato", headers={"Accept": "text/turtle"})
+    assert link_header(nato.headers["link"])["text/turtle"] == "/id/org/nato?_mediatype=text/turtle"
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", BROWSER])
+def test_a_slug_longer_than_any_entity_may_have_is_a_short_404(embedded_client: TestClient, accept: str) -> None:
+    slug = "a" * 60_000
+    response = embedded_client.get(f"/id/org/{slug}", headers={"Accept": accept})
+    assert response.status_code == 404
+    assert "link" not in response.headers
+    header_bytes = sum(len(k) + len(v) for k, v in response.headers.items())
+    assert header_bytes < 2000
+    assert len(response.content) < 20_000
+    assert slug[:300] not in response.text
+    assert f"{MAX_SLUG_CHARS} characters" in response.text
+    at_limit = embedded_client.get(f"/id/org/{'a' * MAX_SLUG_CHARS}", headers={"Accept": "text/turtle"})
+    assert at_limit.status_code == 404
+    assert "no entity" in at_limit.json()["detail"]
+    assert set(link_header(at_limit.headers["link"])) == set(ALL_TYPES)
 
 
 @pytest.mark.parametrize(

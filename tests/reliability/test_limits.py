@@ -268,6 +268,62 @@ def test_long_operator_chains_never_crash_a_worker_or_the_server(live_server: Ca
     assert server.process.poll() is None
 
 
+UPDATE_HEAD = "INSERT { <https://e/a> <https://e/b> 1 } WHERE { FILTER("
+#: Updates the body limit (2 MiB) allows but the parser cannot take on any stack a thread gets: each of them
+#: killed the server (SIGSEGV in the main process), as updates were bounded by the body limit only.
+HUGE_UPDATES = {
+    "not": UPDATE_HEAD + "!" * 500_000 + "true) }",
+    "or": _chain(UPDATE_HEAD + "1", "||1", ") }", length=2_000_000),
+    "and": _chain(UPDATE_HEAD + "1", "&&1", ") }", length=2_000_000),
+    "collection": _chain("INSERT { <urn:s> <urn:p> 1 } WHERE { ?s ?p (", "1 ", ") }", length=2_000_000),
+    "parentheses": UPDATE_HEAD + "(" * 400_000 + "true" + ")" * 400_000 + ") }",
+}
+
+
+def _update(client: httpx.Client, text: str, *, form: bool = False) -> httpx.Response:
+    if form:
+        return client.post("/sparql", data={"update": text}, headers=ADMIN)
+    return client.post("/sparql", content=text.encode(), headers={"Content-Type": "application/sparql-update", **ADMIN})
+
+
+def test_updates_past_what_the_parser_can_take_are_refused_and_the_server_stays_up(
+    live_server: Callable[..., Server],
+) -> None:
+    server = live_server()
+    with server.client(timeout=120) as client:
+        for name, text in HUGE_UPDATES.items():
+            assert len(text.encode()) <= 2 * 1024 * 1024, name
+            response = _update(client, text)
+            assert client.get("/health").status_code == 200, f"the server died on the {name!r} update"
+            limit = "IOIR_MAX_QUERY_DEPTH" if name == "parentheses" else "IOIR_MAX_QUERY_CHARS"
+            assert_problem(response, 400 if name == "parentheses" else 413, limit)
+        assert_problem(_update(client, HUGE_UPDATES["not"][:1_500_000], form=True), 413, "IOIR_MAX_QUERY_CHARS")
+        # at the limit: as long as a query may be, an update's chain is parsed (and applied) without harm
+        at_limit = _chain(UPDATE_HEAD, "!", "true) }")
+        assert _update(client, at_limit).status_code == 204
+        assert client.get("/health").status_code == 200
+    assert server.process.poll() is None
+
+
+def test_bulk_data_updates_are_bounded_by_the_body_limit_only(live_server: Callable[..., Server]) -> None:
+    """``INSERT DATA``/``DELETE DATA`` hold data, which the parser reads without recursing: 1.5 MB of it goes in."""
+    server = live_server()
+    triples = "".join(f'<urn:bulk:s{i}> <urn:bulk:p> "value {i}" .\n' for i in range(30_000))
+    insert = f"PREFIX ex: <urn:bulk:>\nINSERT DATA {{ GRAPH <urn:bulk:g> {{\n{triples}}} }} ;\n"
+    insert += "INSERT { GRAPH <urn:bulk:g> { ?s ex:seen true } } WHERE { GRAPH <urn:bulk:g> { ?s ex:p ?o } }"
+    assert len(insert) > 1_000_000
+
+    def in_graph(client: httpx.Client) -> int:  # read from the dump: the whole store as the server holds it
+        return client.get("/dump.nq").text.count(" <urn:bulk:g> .\n")
+
+    with server.client(timeout=120) as client:
+        assert _update(client, insert).status_code == 204
+        assert in_graph(client) == 60_000
+        delete = f"DELETE DATA {{ GRAPH <urn:bulk:g> {{\n{triples}}} }}"
+        assert _update(client, delete).status_code == 204
+        assert in_graph(client) == 30_000
+
+
 def test_concurrent_oversized_uploads_do_not_hold_the_server(limited: Server) -> None:
     """Sixteen clients sending 4x the body limit at once are all refused, and a query still answers."""
     statuses: list[int] = []

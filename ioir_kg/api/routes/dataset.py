@@ -14,7 +14,7 @@ from ioir_kg import __version__
 from ioir_kg.api.deps import SettingsDep, StoreDep
 from ioir_kg.api.problems import problem
 from ioir_kg.errors import NotAcceptable
-from ioir_kg.linked_data.dump import nquads_chunks
+from ioir_kg.linked_data.dump import nquads_stream
 from ioir_kg.linked_data.rdf import (
     MEDIATYPE_PARAM,
     RDF_DOCUMENT_FORMATS,
@@ -53,7 +53,7 @@ async def void(request: Request, store: StoreDep, settings: SettingsDep) -> Resp
 
 
 @router.get("/dump.nq", response_class=StreamingResponse, responses={200: {"content": {N_QUADS: {}}}})
-def dump(store: StoreDep) -> StreamingResponse:
-    """Every graph as N-Quads, streamed as it is read from the store."""
+async def dump(store: StoreDep) -> StreamingResponse:
+    """Every graph as N-Quads, streamed as it is read from the store (on one thread of its own per download)."""
     headers = {"Content-Disposition": f'inline; filename="ioir-kg-{__version__}.nq"'}
-    return StreamingResponse(nquads_chunks(store), media_type=N_QUADS, headers=headers)
+    return StreamingResponse(nquads_stream(store), media_type=N_QUADS, headers=headers)

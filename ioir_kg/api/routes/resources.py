@@ -2,8 +2,9 @@
 
 Direct content negotiation (no 303): Turtle, JSON-LD, N-Triples, RDF/XML or an HTML page, chosen from
 ``Accept`` or ``?_mediatype=``; every answer carries ``Vary: Accept`` and a ``Link`` header naming each
-representation. Unknown entities get 404 (an HTML page for browsers, problem details otherwise),
-unavailable formats 406.
+representation (its path percent-encoded). Unknown entities get 404 (an HTML page for browsers, problem details
+otherwise), unavailable formats 406. A slug (or kind) longer than any entity may have (``MAX_SLUG_CHARS``) is a 404
+that repeats neither the path nor its alternates: a 60 KB slug made a 300 KB ``Link`` header.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from ioir_kg.linked_data.rdf import (
 )
 from ioir_kg.linked_data.resource import describe, entity_iri
 from ioir_kg.linked_data.views import render_entity, render_not_found
+from ioir_kg.namespaces import KINDS, MAX_SLUG_CHARS
 from ioir_kg.sparql.negotiation import HTML
 
 router = APIRouter(tags=["linked data"])
+VARY = {"Vary": "Accept"}
+_LONGEST_KIND = max(len(kind) for kind in KINDS)
 
 _RESPONSES: dict[int | str, dict[str, object]] = {
     200: {
@@ -43,8 +47,16 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 async def entity(kind: str, slug: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The description of ``{base}id/{kind}/{slug}``: its properties, incoming relations, evidence and links."""
     path = request.url.path
-    headers = {"Vary": "Accept", "Link": alternates_header(path, PAGE_FORMATS)}
     accept = request.headers.get("accept")
+    if len(slug) > MAX_SLUG_CHARS or len(kind) > _LONGEST_KIND:  # answered without repeating the path anywhere
+        message = (
+            f"There is no entity at a path this long: slugs have at most {MAX_SLUG_CHARS} characters,"
+            f" kinds are {', '.join(sorted(KINDS))}."
+        )
+        if prefers_html(accept):
+            return HTMLResponse(render_not_found(message, path="/id/…"), status_code=404, headers=VARY)
+        return _with(problem(404, "Not found", message), VARY)
+    headers = {**VARY, "Link": alternates_header(path, PAGE_FORMATS)}
     try:
         fmt = negotiate(accept, PAGE_FORMATS, request.query_params.get(MEDIATYPE_PARAM))
     except NotAcceptable as exc:
