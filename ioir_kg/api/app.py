@@ -15,13 +15,13 @@ from starlette.requests import ClientDisconnect
 from ioir_kg import __version__
 from ioir_kg.api import headers, limits, problems, security
 from ioir_kg.api.clients import ClientLimitMiddleware
+from ioir_kg.api.endpoint import SparqlEndpoint
 from ioir_kg.api.routes import assertions, dataset, graph_store, health, ontology, queries, resources, sparql
 from ioir_kg.api.routes import pages as page_routes
 from ioir_kg.config import Settings, dataset_version, get_settings
 from ioir_kg.errors import BadSetting, IoirError, Unauthorized
 from ioir_kg.linked_data.views import STATIC_DIR
 from ioir_kg.sparql.competency import load_catalogue
-from ioir_kg.sparql.protocol import SparqlEndpoint
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import bundle_problems, load_sources
 from ioir_kg.validation.assertions import AssertionService

@@ -34,7 +34,7 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions
 
 from ioir_kg.config import Settings
 from ioir_kg.linked_data.views import fallback_label, href_for
-from ioir_kg.namespaces import IOIR, PREFIXES, parse_entity_iri, sparql_prologue
+from ioir_kg.namespaces import IOIR, PREFIXES, RDF_TYPE, parse_entity_iri, sparql_prologue
 from ioir_kg.sparql.competency import CompetencyQuery, Param, choices, expand_curie, resolve_iri, run_competency
 from ioir_kg.store.base import KnowledgeStore
 
@@ -59,7 +59,6 @@ NODE_KINDS: dict[str, str] = {
 #: The levels in the sources' order (macro, meso, micro); unknown levels follow.
 LEVEL_ORDER = ("level-macro", "level-meso", "level-micro")
 _YEAR = re.compile(r"^(-?\d{4})")
-RDF_TYPE = PREFIXES["rdf"] + "type"
 DCTERMS_DATE = PREFIXES["dcterms"] + "date"
 
 

@@ -17,12 +17,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from ioir_kg.api.deps import SettingsDep, StoreDep
+from ioir_kg.api.endpoint import TRUNCATED_HEADER, SparqlEndpoint
 from ioir_kg.config import Settings
 from ioir_kg.errors import BadParameter, IoirError
 from ioir_kg.namespaces import parse_entity_iri
 from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, choices, competency_sparql, resolve_iri
 from ioir_kg.sparql.negotiation import JSON
-from ioir_kg.sparql.protocol import TRUNCATED_HEADER, QueryOperation, SparqlEndpoint
+from ioir_kg.sparql.protocol import QueryOperation
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.web import graph
 from ioir_kg.web.pages import (
