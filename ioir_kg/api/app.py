@@ -25,6 +25,7 @@ from ioir_kg.sparql.competency import load_catalogue
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import bundle_problems, load_sources
 from ioir_kg.validation.assertions import AssertionService
+from ioir_kg.web.network import NetworkCache
 from ioir_kg.web.pages import PageHeadersMiddleware
 
 log = logging.getLogger("ioir_kg")
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.network_cache = NetworkCache()  # the /network page's model, reused until the store is written
     app.add_exception_handler(IoirError, problems.ioir_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)

@@ -77,11 +77,6 @@ class OntologyInfo:
     description: str | None
     sections: tuple[Section, ...]
 
-    @property
-    def locals(self) -> set[str]:
-        """The local names of every term."""
-        return {t.local for s in self.sections for t in s.terms}
-
 
 @dataclass
 class Ontology:

@@ -32,8 +32,9 @@ from ioir_kg.namespaces import RDF_TYPE_NODE as RDF_TYPE
 from ioir_kg.namespaces import SLUG
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.owl import ReasonerUnavailable
-from ioir_kg.validation.pipeline import Checked, Metadata, Submission, Validator, select
+from ioir_kg.validation.pipeline import Checked, Metadata, Submission, Validator
 from ioir_kg.validation.report import ValidationReport
+from ioir_kg.validation.submission import select
 
 __all__ = ["Accepted", "AssertionRecord", "AssertionService", "SubmissionRejected"]
 

@@ -29,16 +29,9 @@ from ioir_kg.sparql.competency import XSD_INTEGER, CompetencyQuery, Param, resol
 from ioir_kg.sparql.negotiation import HTML, JSON, Format, parse_accept, quality
 from ioir_kg.store.base import Term
 from ioir_kg.store.bindings import inject_values
-from ioir_kg.web.graph import (
-    EDGE_KINDS,
-    LEVEL_ORDER,
-    NODE_KINDS,
-    AssertionForm,
-    Count,
-    Criteria,
-    Network,
-    Suggestion,
-)
+from ioir_kg.web.criteria import Criteria
+from ioir_kg.web.graph import AssertionForm, Count, Suggestion
+from ioir_kg.web.network import EDGE_KINDS, LEVEL_ORDER, NODE_KINDS, Network
 
 
 def content_security_policy(style_hashes: Sequence[str] = ()) -> str:
