@@ -26,6 +26,7 @@ from ioir_kg.config import Settings
 from ioir_kg.errors import BadInput, NotAcceptable, PayloadTooLarge, ResourceNotFound, UnsupportedMediaType
 from ioir_kg.sparql.guard import check_sparql
 from ioir_kg.sparql.inline import InlineExecutor
+from ioir_kg.sparql.jobs import GraphJob, NotAcceptableResult, QueryJob
 from ioir_kg.sparql.negotiation import DATASET_FORMATS, GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose
 from ioir_kg.sparql.protocol import (
     FORM,
@@ -42,17 +43,7 @@ from ioir_kg.sparql.protocol import (
     query_form,
 )
 from ioir_kg.sparql.service import DESCRIPTION_FORMATS, PREFIXES, description
-from ioir_kg.sparql.workers import (
-    Execution,
-    Executor,
-    GraphJob,
-    NotAcceptableResult,
-    QueryJob,
-    StoreConfig,
-    WorkerPool,
-    default_pool_size,
-    drain,
-)
+from ioir_kg.sparql.workers import Execution, Executor, StoreConfig, WorkerPool, default_pool_size, drain
 from ioir_kg.store.base import GraphInfo, KnowledgeStore
 from ioir_kg.store.oxigraph import OxigraphStore
 from ioir_kg.web.pages import EDITOR_HEADERS, editor_tabs, sparql_editor_page
