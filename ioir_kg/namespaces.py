@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from pyoxigraph import NamedNode
+
 ONTOLOGY_IRI = "https://w3id.org/ioir/ontology"
 IOIR = "https://w3id.org/ioir/ontology#"
 CANONICAL_BASE = "https://w3id.org/ioir/"
@@ -31,6 +33,12 @@ PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "dcat": "http://www.w3.org/ns/dcat#",
 }
+
+#: ``rdf:type``, as an IRI string and as a pyoxigraph term.
+RDF_TYPE = PREFIXES["rdf"] + "type"
+RDF_TYPE_NODE = NamedNode(RDF_TYPE)
+#: The media type of RFC 9457 problem details.
+PROBLEM_JSON = "application/problem+json"
 
 KINDS = frozenset(
     [

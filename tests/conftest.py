@@ -31,7 +31,7 @@ def require_system(tool: str, why: str) -> str:
     """Path of a system executable; skip locally when missing, fail under ``CI=true``."""
     path = shutil.which(tool)
     if path is None:
-        message = f"{tool} is required for {why} (install it: see the Makefile's test-deps target)"
+        message = f"{tool} is required for {why} (install it: see the Makefile's system-deps target)"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)

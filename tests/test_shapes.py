@@ -99,7 +99,7 @@ def test_invalid_example_fails_on_its_shape_only(path: Path, shapes: Graph, onto
 
 def test_every_shape_has_a_valid_and_an_invalid_example(shapes: Graph) -> None:
     ids = set(_shape_ids(shapes))
-    assert {f"S{n:02d}" for n in range(1, 12)} <= ids  # the shapes of DESIGN.md 4.7
+    assert {f"S{n:02d}" for n in range(1, 12)} <= ids  # the shapes S01-S11 every release has carried
     with_valid = {p.name.split("-", 1)[0] for p in VALID}
     with_invalid = {p.name.split("-", 1)[0] for p in INVALID}
     assert ids - with_valid == set(), "shapes without a valid example"

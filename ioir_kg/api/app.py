@@ -15,16 +15,17 @@ from starlette.requests import ClientDisconnect
 from ioir_kg import __version__
 from ioir_kg.api import headers, limits, problems, security
 from ioir_kg.api.clients import ClientLimitMiddleware
+from ioir_kg.api.endpoint import SparqlEndpoint
 from ioir_kg.api.routes import assertions, dataset, graph_store, health, ontology, queries, resources, sparql
 from ioir_kg.api.routes import pages as page_routes
 from ioir_kg.config import Settings, dataset_version, get_settings
 from ioir_kg.errors import BadSetting, IoirError, Unauthorized
 from ioir_kg.linked_data.views import STATIC_DIR
 from ioir_kg.sparql.competency import load_catalogue
-from ioir_kg.sparql.protocol import SparqlEndpoint
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import bundle_problems, load_sources
 from ioir_kg.validation.assertions import AssertionService
+from ioir_kg.web.network import NetworkCache
 from ioir_kg.web.pages import PageHeadersMiddleware
 
 log = logging.getLogger("ioir_kg")
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.network_cache = NetworkCache()  # the /network page's model, reused until the store is written
     app.add_exception_handler(IoirError, problems.ioir_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)

@@ -1,6 +1,6 @@
-"""ASGI entry point for ``uvicorn ioir_kg.api.asgi:app --factory``-less deployments.
+"""ASGI entry point: ``uvicorn --factory ioir_kg.api.asgi:make_app`` builds the app from the environment at start.
 
-``uvicorn --factory ioir_kg.api.asgi:make_app`` builds the app from the environment at start.
+There is no module-level ``app``: the app is built when uvicorn starts, from the environment at that moment.
 """
 
 from __future__ import annotations

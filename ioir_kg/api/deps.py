@@ -10,7 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ioir_kg.api.endpoint import SparqlEndpoint
 from ioir_kg.config import Settings
+from ioir_kg.errors import StoreUnavailable
 from ioir_kg.store.base import KnowledgeStore
 
 
@@ -28,3 +30,14 @@ async def get_app_settings(request: Request) -> Settings:
 
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_endpoint(request: Request) -> SparqlEndpoint:
+    """The endpoint the lifespan started (503 before start-up or after shut-down)."""
+    endpoint: SparqlEndpoint | None = getattr(request.app.state, "sparql", None)
+    if endpoint is None:
+        raise StoreUnavailable("the SPARQL endpoint is not running")
+    return endpoint
+
+
+EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]

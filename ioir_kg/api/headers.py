@@ -41,7 +41,7 @@ DOCS_POLICY = (
 #: Set on every response.
 COMMON_HEADERS: Mapping[str, str] = {"X-Content-Type-Options": "nosniff"}
 #: Set on HTML answers (unless already set).
-PAGE_HEADERS: Mapping[str, str] = {
+HTML_FLOOR_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": PAGE_POLICY,
     "X-Frame-Options": "SAMEORIGIN",
     "Referrer-Policy": "same-origin",
@@ -91,7 +91,7 @@ class SecurityHeadersMiddleware:
                 for name, value in COMMON_HEADERS.items():
                     headers.setdefault(name, value)
                 if is_page(headers.get("content-type", "")):
-                    for name, value in PAGE_HEADERS.items():
+                    for name, value in HTML_FLOOR_HEADERS.items():
                         headers.setdefault(name, value)
                 else:
                     headers.setdefault("Content-Security-Policy", DATA_POLICY)

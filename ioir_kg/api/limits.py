@@ -43,6 +43,7 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ioir_kg.api.endpoint import media_type_of
 from ioir_kg.api.problems import log_client_left, problem
 from ioir_kg.config import Settings
 from ioir_kg.errors import (
@@ -145,17 +146,6 @@ def is_xml(media_type: str) -> bool:
     return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
 
 
-def _media_type(headers: Headers) -> tuple[str, str]:
-    value = headers.get("content-type", "")
-    media_type, *params = (part.strip() for part in value.split(";"))
-    charset = "utf-8"
-    for param in params:
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset" and val.strip():
-            charset = val.strip().strip('"')
-    return media_type.lower(), charset
-
-
 def _sparql_texts(media_type: str, charset: str, body: bytes) -> Iterable[tuple[str, bool]]:
     """The ``(text, is_update)`` pairs a ``POST /sparql`` body carries (none when it cannot be decoded: the
     endpoint then answers with its own 400)."""
@@ -217,7 +207,7 @@ class RequestLimitsMiddleware:
         if sparql:
             for value in QueryParams(scope.get("query_string", b"")).getlist("query"):
                 check_sparql(value, settings, update=False)
-        media_type, charset = _media_type(headers)
+        media_type, charset = media_type_of(headers)
         if scope.get("method") not in _BODY_METHODS:
             return _counting(receive, limit)
         inspect_sparql = sparql and media_type in (FORM, SPARQL_QUERY, SPARQL_UPDATE)

@@ -13,8 +13,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Scope
 
 from ioir_kg.errors import IoirError
+from ioir_kg.namespaces import PROBLEM_JSON
 
-PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("ioir_kg.api")
 
 

@@ -26,7 +26,7 @@ from ioir_kg.errors import BadRdf, ResourceNotFound
 from ioir_kg.linked_data import pylode_child
 from ioir_kg.linked_data.rdf import PAGE_FORMATS
 from ioir_kg.linked_data.views import alternates, render
-from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES
+from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES, RDF_TYPE
 
 log = logging.getLogger("ioir_kg.linked_data")
 
@@ -34,7 +34,6 @@ FALLBACK_NOTICE = "The full documentation could not be generated; this is the li
 #: Changes whenever the post-processing below changes, so old cached pages are not served.
 GENERATOR_VERSION = "1"
 OWL = PREFIXES["owl"]
-RDF_TYPE = PREFIXES["rdf"] + "type"
 _SECTIONS: tuple[tuple[str, str], ...] = (
     (OWL + "Class", "Classes"),
     (OWL + "ObjectProperty", "Object properties"),
@@ -77,11 +76,6 @@ class OntologyInfo:
     version: str | None
     description: str | None
     sections: tuple[Section, ...]
-
-    @property
-    def locals(self) -> set[str]:
-        """The local names of every term."""
-        return {t.local for s in self.sections for t in s.terms}
 
 
 @dataclass

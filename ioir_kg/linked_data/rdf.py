@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Triple, serialize
 
-from ioir_kg.namespaces import PREFIXES
+from ioir_kg.namespaces import PREFIXES, PROBLEM_JSON, RDF_TYPE
 from ioir_kg.sparql.negotiation import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, choose, parse_accept, quality
 
 #: The URL parameter that overrides ``Accept`` (a media type or a short name: ``ttl``, ``jsonld`` …).
@@ -35,8 +35,6 @@ MEDIATYPE_PARAM = "_mediatype"
 RDF_DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
 #: Representations of an entity or of the ontology: the RDF ones, then HTML for browsers.
 PAGE_FORMATS: tuple[Format, ...] = (*RDF_DOCUMENT_FORMATS, HTML)
-PROBLEM_JSON = "application/problem+json"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #: Characters kept as they are in a path put into a header (RFC 3986 path characters, less ``,`` ``;`` ``=``).
 _PATH_SAFE = "/:@!$&'()*+"
 #: Datatypes that serialisations leave implicit (plain and language-tagged strings).

@@ -22,13 +22,12 @@ from ioir_kg import __version__
 from ioir_kg.config import Settings
 from ioir_kg.linked_data.rdf import PAGE_FORMATS, alternate_url, compact_iri
 from ioir_kg.linked_data.resource import Description
-from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES, parse_entity_iri
+from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES, RDF_TYPE, parse_entity_iri
 from ioir_kg.sparql.negotiation import Format
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
-RDF_TYPE = PREFIXES["rdf"] + "type"
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 SKOS = PREFIXES["skos"]
 PREF_LABEL = SKOS + "prefLabel"
@@ -44,8 +43,8 @@ IDENTIFIER = PREFIXES["dcterms"] + "identifier"
 SAME_AS = PREFIXES["owl"] + "sameAs"
 EXACT_MATCH = SKOS + "exactMatch"
 CLOSE_MATCH = SKOS + "closeMatch"
-#: Identity links to other datasets, and whether the project verifies them (DESIGN §4.5): a verified link is one
-#: of the linkset (data/links/) with a record naming at least two corroborating sources.
+#: Identity links to other datasets, and whether the project verifies them (ARCHITECTURE.md, "Linked Data"):
+#: a verified link is one of the linkset (data/links/) with a record naming at least two corroborating sources.
 EXTERNAL_LINKS: Mapping[str, bool] = {SAME_AS: True, EXACT_MATCH: True, CLOSE_MATCH: False}
 LINK_SUBJECT = PREFIXES["dcterms"] + "subject"
 LINK_TARGET = PREFIXES["dcterms"] + "references"

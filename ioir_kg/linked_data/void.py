@@ -46,7 +46,7 @@ VOID_PREFIXES: dict[str, str] = {
     "skos": PREFIXES["skos"],
     "ioir": IOIR,
 }
-#: The link predicates counted in linksets (verified identity links, DESIGN §4.5).
+#: The link predicates counted in linksets (verified identity links: ARCHITECTURE.md, "Linked Data").
 LINK_PREDICATES: tuple[str, ...] = (PREFIXES["owl"] + "sameAs", PREFIXES["skos"] + "exactMatch")
 #: Datasets the links may point into: URI space → (name, homepage, SPARQL endpoint).
 KNOWN_TARGETS: dict[str, tuple[str, str, str | None]] = {

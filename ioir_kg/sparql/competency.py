@@ -34,6 +34,7 @@ from ioir_kg.errors import BadParameter, ResourceNotFound
 from ioir_kg.namespaces import PREFIXES, sparql_prologue
 from ioir_kg.store.base import KnowledgeStore, QueryResult, Term
 from ioir_kg.store.bindings import inject_values
+from ioir_kg.store.labels import label_index_for, search_sparql
 
 ParamType = TypingLiteral["iri", "concept", "year", "integer", "text"]
 PARAM_TYPES: tuple[ParamType, ...] = ("iri", "concept", "year", "integer", "text")
@@ -272,9 +273,7 @@ def run_competency(query: CompetencyQuery, args: Mapping[str, str], store: Knowl
 
 def competency_sparql(query: CompetencyQuery, bound: Mapping[str, Term], store: KnowledgeStore) -> str:
     """The query text with its checked arguments bound (a label search also gets the label index's candidates)."""
-    # label index (ioir_kg.search.labels): a name search binds the few matching entities instead of scanning labels
-    from ioir_kg.search.labels import search_sparql
-
+    # label index (ioir_kg.store.labels): a name search binds the few matching entities instead of scanning labels
     return search_sparql(query, bound, store) or inject_values(query.sparql, bound)
 
 
@@ -331,14 +330,12 @@ _IS_IN_SCHEME = sparql_prologue() + "ASK { ?item skos:inScheme ?scheme }"
 def _quick_bind(param: Param, raw: str, store: KnowledgeStore, id_base: str) -> NamedNode | None:
     """The IRI ``raw`` names when it is a valid value (checked with one ``ASK``); ``None``: take the full path.
 
-    A name or acronym is looked up in the label index (:mod:`ioir_kg.search.labels`) when the store has one;
+    A name or acronym is looked up in the label index (:mod:`ioir_kg.store.labels`) when the store has one;
     when several entities carry it, or none, the full path decides (and explains).
     """
     if _looks_like_iri(raw):
         candidates = [resolve_iri(raw, id_base)]
     else:
-        from ioir_kg.search.labels import label_index_for
-
         index = label_index_for(store)
         candidates = index.exact(store, raw) if index is not None else []
     members = [iri for iri in candidates if _is_valid(param, NamedNode(iri), store, id_base)]

@@ -187,8 +187,3 @@ def _not_acceptable(message: str, offers: Sequence[Format]) -> NotAcceptable:
         f"{message}; supported: {supported}",
         errors=[{"media_type": f.media_type, "format": f.short_names[0]} for f in offers],
     )
-
-
-def supported_media_types(offers: Sequence[Format]) -> list[str]:
-    """Canonical media types of ``offers``, for messages and service descriptions."""
-    return [f.media_type for f in offers]

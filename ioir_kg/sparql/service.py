@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import anyio.to_thread
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Triple, serialize
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Triple
 
 from ioir_kg.config import Settings
-from ioir_kg.sparql.negotiation import GRAPH_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose
-from ioir_kg.store.base import GraphInfo, KnowledgeStore
-from ioir_kg.web.pages import EDITOR_HEADERS, editor_tabs, sparql_editor_page
+from ioir_kg.namespaces import RDF_TYPE_NODE as RDF_TYPE
+from ioir_kg.sparql.negotiation import GRAPH_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE
+from ioir_kg.store.base import GraphInfo
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"
-RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 PREFIXES = {"sd": SD, "void": VOID, "dcterms": DCTERMS}
 #: Representations of ``GET /sparql`` without a query, Turtle first.
@@ -86,29 +82,3 @@ _RESULT_FORMATS = (QueryResultsFormat.JSON, QueryResultsFormat.XML, QueryResults
 
 def _count(value: int) -> Literal:
     return Literal(str(value), datatype=XSD_INTEGER)
-
-
-def endpoint_url(request: Request) -> str:
-    """The URL of the endpoint as the client reached it, without query or fragment."""
-    return str(request.url.replace(query="", fragment=""))
-
-
-async def service_response(
-    store: KnowledgeStore, settings: Settings, request: Request, *, override: str | None = None
-) -> Response:
-    """The service description in the negotiated RDF format, or the query page for browsers."""
-    fmt = choose(request.headers.get("accept"), DESCRIPTION_FORMATS, override=override)
-    url = endpoint_url(request)
-    if fmt is HTML:
-        tabs = editor_tabs(getattr(request.app.state, "catalogue", {}), settings.id_base)
-        return HTMLResponse(
-            sparql_editor_page(url, tabs, settings.id_base), headers={"Vary": "Accept", **EDITOR_HEADERS}
-        )
-
-    def facts() -> tuple[Sequence[GraphInfo], int | None]:
-        default = None if settings.union_default_graph else sum(1 for _ in store.quads(""))
-        return store.graphs(), default
-
-    graphs, default_triples = await anyio.to_thread.run_sync(facts)
-    body = serialize(description(url, settings, graphs, default_triples), format=fmt.rdf_format, prefixes=PREFIXES)
-    return Response(body or b"", media_type=fmt.media_type, headers={"Vary": "Accept"})

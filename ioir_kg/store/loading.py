@@ -23,6 +23,7 @@ from ioir_kg.config import Backend, Settings
 from ioir_kg.errors import BadRdf, ResourceNotFound
 from ioir_kg.namespaces import CANONICAL_ID_BASE
 from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.store.labels import sync_label_index
 from ioir_kg.store.oxigraph import rdf_format_for, syntax_message
 
 RDF_SUFFIXES = frozenset({".ttl", ".nt", ".rdf", ".owl", ".jsonld", ".n3"})
@@ -204,9 +205,7 @@ def load_sources(
             results.extend(_prune(store, manifest, {graph_iri_for(p, settings) for p in files}, settings))
     finally:
         manifest.save()
-    # label index (ioir_kg.search.labels): re-index the graphs just loaded, build it when missing
-    from ioir_kg.search.labels import sync_label_index
-
+    # label index (ioir_kg.store.labels): re-index the graphs just loaded, build it when missing
     sync_label_index(store, changed=[r.graph for r in results if r.status == LoadStatus.LOADED])
     return results
 

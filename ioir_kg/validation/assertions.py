@@ -28,15 +28,16 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from ioir_kg.config import Settings
 from ioir_kg.errors import AssertionRejected, BadParameter, Conflict, Forbidden, ResourceNotFound
+from ioir_kg.namespaces import RDF_TYPE_NODE as RDF_TYPE
 from ioir_kg.namespaces import SLUG
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.owl import ReasonerUnavailable
-from ioir_kg.validation.pipeline import Checked, Metadata, Submission, Validator, select
+from ioir_kg.validation.pipeline import Checked, Metadata, Submission, Validator
 from ioir_kg.validation.report import ValidationReport
+from ioir_kg.validation.submission import select
 
 __all__ = ["Accepted", "AssertionRecord", "AssertionService", "SubmissionRejected"]
 
-RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 RDFS_COMMENT = NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
 PROV = "http://www.w3.org/ns/prov#"

@@ -27,38 +27,42 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
 
-from pyoxigraph import BlankNode as OxBlankNode
-from pyoxigraph import DefaultGraph, QuerySolutions, QueryTriples, RdfFormat, parse
 from pyoxigraph import Literal as OxLiteral
 from pyoxigraph import NamedNode as OxNamedNode
+from pyoxigraph import QueryTriples
 from pyoxigraph import Triple as OxTriple
-from pyshacl.constraints.constraint_component import ConstraintComponent
-from pyshacl.shape import Shape
 from pyshacl.shapes_graph import ShapesGraph
 from pyshacl.validator import Validator as ShaclValidator
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF
 from rdflib.term import Node
 
 from ioir_kg.config import Settings
-from ioir_kg.errors import BadParameter, BadRdf, PayloadTooLarge, UnsupportedMediaType
-from ioir_kg.namespaces import CANONICAL_ID_BASE, IOIR, MAX_SLUG_CHARS, ONTOLOGY_IRI, PREFIXES, parse_entity_iri
+from ioir_kg.errors import BadParameter
+from ioir_kg.namespaces import IOIR, MAX_SLUG_CHARS, ONTOLOGY_IRI, PREFIXES, parse_entity_iri
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.axioms import Tbox, check_axioms, curie
 from ioir_kg.validation.explain import Context, explain_axiom, explain_shape
 from ioir_kg.validation.ontology_qa import load_graph, ontology_files, shacl_ontology_files
 from ioir_kg.validation.owl import hermit_consistency
+from ioir_kg.validation.pyshacl_speedups import PreparedQueryGraph, focused_on, restrict_targets
 from ioir_kg.validation.quotes import SOURCE_FILES, SourceTexts
 from ioir_kg.validation.report import ConsistencyReport, Finding, ValidationReport
 from ioir_kg.validation.shacl import ShaclOutcome, ShapeResult, ShapesError, outcome_from_report
+from ioir_kg.validation.submission import (
+    MEDIA_TYPES,
+    Metadata,
+    Submission,
+    _iri_list,
+    _triple,
+    _under,
+    read_submission,
+    read_submission_file,
+    select,
+)
 
 __all__ = [
     "MEDIA_TYPES",
@@ -70,24 +74,10 @@ __all__ = [
     "read_submission_file",
 ]
 
-#: The media types a submission may have, and their pyoxigraph formats.
-MEDIA_TYPES: dict[str, RdfFormat] = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/x-turtle": RdfFormat.TURTLE,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-}
-_EXTENSIONS: dict[str, RdfFormat] = {
-    ".ttl": RdfFormat.TURTLE,
-    ".nt": RdfFormat.N_TRIPLES,
-    ".jsonld": RdfFormat.JSON_LD,
-    ".json": RdfFormat.JSON_LD,
-}
 EVIDENCE = URIRef(f"{IOIR}Evidence")
 SOURCE_DOCUMENT = URIRef(f"{IOIR}SourceDocument")
 HAS_EVIDENCE = URIRef(f"{IOIR}evidence")
 LOCATOR = URIRef(f"{IOIR}locator")
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: Namespaces whose terms a submission may use but never describe.
 _VOCABULARIES = tuple(dict.fromkeys([ONTOLOGY_IRI, *PREFIXES.values()]))
 #: The properties of a referenced node that the shapes and axioms look at.
@@ -103,151 +93,6 @@ _LOOKED_AT = (
 )
 _SOURCE = re.compile(r"^(?:.*/)?(?:source/)?(s[0-9]{3})$")
 _SKIPPED = ConsistencyReport("skipped", True, "not checked: the submission was refused first")
-
-
-# -- reading submissions ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Submission:
-    """Triples parsed from a body or a file (``named_graphs``: the graph names it tried to use, refused later)."""
-
-    triples: tuple[OxTriple, ...]
-    named_graphs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """What a submission says about itself: its ``source`` (``s002`` or the source's IRI) and supporting ``quote``
-    (turned into an evidence node for every entity the submission describes), a ``locator`` in the source, a
-    ``comment``, and the ``contributor`` to credit (the admin may submit on a contributor's behalf)."""
-
-    source: str | None = None
-    quote: str | None = None
-    locator: str | None = None
-    comment: str | None = None
-    contributor: str | None = None
-
-
-def _media_format(media_type: str | None) -> RdfFormat:
-    wanted = (media_type or "").split(";")[0].strip().lower()
-    fmt = MEDIA_TYPES.get(wanted)
-    if fmt is None:
-        raise UnsupportedMediaType(
-            f"send the triples as {', '.join(sorted(set(MEDIA_TYPES) - {'application/x-turtle'}))}"
-            f" (got {wanted or 'no Content-Type'})",
-            errors=[{"rule": "media-type", "accepted": sorted(MEDIA_TYPES)}],
-        )
-    return fmt
-
-
-def read_submission(body: bytes, media_type: str | None, settings: Settings, *, name: str = "the body") -> Submission:
-    """Parse a submitted body: :class:`UnsupportedMediaType` (415), :class:`PayloadTooLarge` (413, over
-    ``IOIR_MAX_BODY_BYTES`` or ``IOIR_MAX_ASSERTION_TRIPLES``) or :class:`BadRdf` (400: empty, does not parse).
-
-    Relative IRIs resolve against ``{base}id/``, so ``<org/nato>`` names NATO.
-
-    >>> body = b'<org/x> <http://purl.org/dc/terms/date> "2008"^^<http://www.w3.org/2001/XMLSchema#gYear> .'
-    >>> s = read_submission(body, "text/turtle", Settings())
-    >>> str(s.triples[0].subject)
-    '<https://w3id.org/ioir/id/org/x>'
-    """
-    fmt = _media_format(media_type)
-    if len(body) > settings.max_body_bytes:
-        raise PayloadTooLarge(
-            f"{name} is larger than {settings.max_body_bytes} bytes (IOIR_MAX_BODY_BYTES)", errors=[{"rule": "size"}]
-        )
-    if not body.strip():
-        raise BadRdf(f"{name} is empty: send the triples to validate", errors=[{"rule": "non-empty"}])
-    triples: list[OxTriple] = []
-    graphs: dict[str, None] = {}
-    limit = settings.max_assertion_triples
-    try:
-        for quad in parse(body, fmt, base_iri=settings.id_base, rename_blank_nodes=True):
-            if not isinstance(quad.graph_name, DefaultGraph):
-                graphs[str(quad.graph_name)] = None
-            triples.append(_rebase(quad.triple, settings.id_base))
-            if len(triples) > limit:
-                raise PayloadTooLarge(
-                    f"{name} holds more than {limit} triples (IOIR_MAX_ASSERTION_TRIPLES): split it",
-                    errors=[{"rule": "size", "limit": limit}],
-                )
-    except SyntaxError as exc:
-        raise BadRdf(f"{name} is not valid {fmt.name}: {exc}", errors=[{"rule": "syntax"}]) from None
-    except ValueError as exc:  # e.g. undecodable bytes
-        raise BadRdf(f"{name} cannot be read as {fmt.name}: {exc}", errors=[{"rule": "syntax"}]) from None
-    if not triples:
-        raise BadRdf(f"{name} holds no triples", errors=[{"rule": "non-empty"}])
-    return Submission(tuple(dict.fromkeys(triples)), tuple(graphs))
-
-
-def read_submission_file(path: Path, settings: Settings) -> Submission:
-    """Parse a submission from a file (format from its extension: ``.ttl``, ``.nt``, ``.jsonld``/``.json``)."""
-    fmt = _EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise BadRdf(f"{path}: use a .ttl, .nt or .jsonld file", errors=[{"rule": "media-type"}])
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise BadRdf(f"{path}: cannot read: {exc.strerror or exc}", errors=[{"rule": "unreadable"}]) from None
-    return read_submission(body, fmt.media_type, settings, name=str(path))
-
-
-def _rebase(triple: OxTriple, id_base: str) -> OxTriple:
-    if id_base == CANONICAL_ID_BASE:
-        return triple
-
-    def move(term: object) -> object:
-        if isinstance(term, OxNamedNode) and term.value.startswith(CANONICAL_ID_BASE):
-            return OxNamedNode(id_base + term.value[len(CANONICAL_ID_BASE) :])
-        return term
-
-    return OxTriple(move(triple.subject), triple.predicate, move(triple.object))  # type: ignore[arg-type]
-
-
-# -- terms ---------------------------------------------------------------------------------------------------------
-
-
-def to_rdflib(term: object) -> Node:
-    """A pyoxigraph term as an rdflib term (``xsd:string`` literals without a datatype, as rdflib parses them;
-    other literals keep their lexical form: rdflib would rewrite ``"….469Z"^^xsd:dateTime`` into a form that HermiT
-    refuses)."""
-    if isinstance(term, OxNamedNode):
-        return URIRef(term.value)
-    if isinstance(term, OxBlankNode):
-        return BNode(term.value)
-    if isinstance(term, OxLiteral):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype), normalize=False)  # keep the lexical form as stored
-    raise ValueError(f"unsupported term {term!r}")
-
-
-def select(store: KnowledgeStore, query: str) -> list[dict[str, str | None]]:
-    """The rows of a SELECT query as plain strings (term values; ``None`` when unbound), read to the end here so
-    that no result object outlives the call (pyoxigraph's results belong to the thread that made them)."""
-    result = store.query(query)
-    if not isinstance(result, QuerySolutions):
-        raise TypeError("not a SELECT query")
-    names = [v.value for v in result.variables]
-    rows = [{name: (None if row[name] is None else str(row[name].value)) for name in names} for row in result]
-    del result
-    return rows
-
-
-def _triple(t: OxTriple) -> tuple[Node, Node, Node]:
-    return to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)
-
-
-def _iri_list(nodes: Iterable[Node]) -> str:
-    return " ".join(f"<{n}>" for n in sorted({str(n) for n in nodes if isinstance(n, URIRef)}))
-
-
-def _under(text: str, namespaces: tuple[str, ...]) -> bool:
-    return text.startswith(namespaces)
 
 
 # -- the validator -------------------------------------------------------------------------------------------------
@@ -499,13 +344,8 @@ class Validator:
 
     # -- 3. SHACL ------------------------------------------------------------------------------------------------
     def _restrict_targets(self) -> None:
-        """Make each shape's targets only the nodes in :data:`_FOCUS` (its nested checks, which pass their value
-        nodes explicitly, still see everything). pySHACL's own ``focus_nodes`` option also filters the value nodes of
-        ``sh:node`` and ``sh:or`` checks, which would let violations through."""
-        _install_cheap_results()
-        inside_logic = _logical_members(self.shapes)
-        for shape in self._shapes_graph.shapes:
-            shape.__class__ = _SubShape if shape.node in inside_logic else _FocusedShape
+        """Make each shape's targets only a validation's focus nodes (:mod:`ioir_kg.validation.pyshacl_speedups`)."""
+        restrict_targets(self._shapes_graph, self.shapes)
 
     def _warm_up(self) -> None:
         """Validate a tiny graph once, so that the shapes' SPARQL constraints are parsed before the first request."""
@@ -524,21 +364,16 @@ class Validator:
     def shacl(self, graph: Graph, focus: set[Node] | None = None) -> ShaclOutcome:
         """Validate ``graph`` (asserted triples; the RDFS entailments are added here) with the shapes, as pySHACL's
         ``inference="rdfs"`` with the ontology would, looking only at the targets in ``focus`` (``None``: all)."""
-        data = _PreparedQueryGraph()
+        data = PreparedQueryGraph()
         for triple in graph:
             data.add(triple)
         for triple in self.tbox.entailments(graph):
             data.add(triple)
         options = {"inference": "none", "advanced": False, "allow_warnings": True, "inplace": True}
-        with self._shacl_lock:
-            token, memo = _FOCUS.set(None if focus is None else frozenset(focus)), _VERDICTS.set({})
-            try:
-                runner = ShaclValidator(data, shacl_graph=self.shapes, options=options)
-                runner.shacl_graph = self._shapes_graph  # parsed once: the shapes never change
-                conforms, report, text = runner.run()  # type: ignore[no-untyped-call]
-            finally:
-                _FOCUS.reset(token)
-                _VERDICTS.reset(memo)
+        with self._shacl_lock, focused_on(focus):
+            runner = ShaclValidator(data, shacl_graph=self.shapes, options=options)
+            runner.shacl_graph = self._shapes_graph  # parsed once: the shapes never change
+            conforms, report, text = runner.run()  # type: ignore[no-untyped-call]
         if not isinstance(report, Graph):
             raise ShapesError(f"pySHACL could not validate with these shapes: {text}")
         return outcome_from_report(report, self.shapes, conforms=bool(conforms))
@@ -647,107 +482,6 @@ class Validator:
             source="HermiT " + ("consistency" if not verdict.consistent else "class satisfiability"),
         )
         return ConsistencyReport("hermit", False, f"HermiT: {verdict.message}"), [finding]
-
-
-#: The nodes the shapes target during one validation (``None``: every node the targets select).
-_FOCUS: ContextVar[frozenset[Node] | None] = ContextVar("ioir_shacl_focus", default=None)
-
-
-class _FocusedShape(Shape):
-    """A pySHACL shape whose targets are limited to :data:`_FOCUS`."""
-
-    __slots__ = ()
-
-    def focus_nodes(self, data_graph: Graph, debug: bool = False) -> Any:
-        """The shape's target nodes that are in :data:`_FOCUS` (looked up node by node, not over the whole graph)."""
-        allowed = _FOCUS.get()
-        if allowed is None or self._advanced or (None, RDFS.subClassOf, None) in data_graph:
-            found = super().focus_nodes(data_graph, debug=debug)  # type: ignore[no-untyped-call]
-            return found if allowed is None else {n for n in found if n in allowed}
-        nodes, classes, implicit, objects_of, subjects_of = self.target()  # type: ignore[no-untyped-call]
-        classes, objects_of, subjects_of = {*classes, *implicit}, set(objects_of), set(subjects_of)
-        targeted = {n for n in nodes if n in allowed}
-        for n in allowed:
-            if (
-                any((n, RDF.type, c) in data_graph for c in classes)
-                or any((n, p, None) in data_graph for p in subjects_of)
-                or any((None, p, n) in data_graph for p in objects_of)
-            ):
-                targeted.add(n)
-        return targeted
-
-
-#: The verdicts of shapes inside logical constraints on single nodes, during one validation.
-_VERDICTS: ContextVar[dict[tuple[Node, Node], Any] | None] = ContextVar("ioir_shacl_verdicts", default=None)
-#: Set while a shape runs inside ``sh:or``, ``sh:node``, ``sh:not``, ``sh:and`` or ``sh:xone``, whose results are
-#: discarded or kept only as ``sh:detail`` (which the report does not read): building them is then skipped.
-_INSIDE_LOGIC: ContextVar[bool] = ContextVar("ioir_shacl_inside_logic", default=False)
-
-
-class _SubShape(_FocusedShape):
-    """A shape used inside a logical constraint: its failures cost a flag, not a formatted result."""
-
-    __slots__ = ()
-
-    def validate(
-        self, executor: Any, target_graph: Any, focus: Any = None, _evaluation_path: list[Any] | None = None
-    ) -> Any:
-        """As pySHACL's, with result building skipped (see :data:`_INSIDE_LOGIC`) and each verdict on a node
-        remembered for the rest of the validation (:data:`_VERDICTS`)."""
-        memo = _VERDICTS.get()
-        key = (self.node, focus) if isinstance(focus, URIRef | BNode | Literal) else None
-        if memo is not None and key is not None and key in memo:
-            return memo[key]
-        token = _INSIDE_LOGIC.set(True)
-        try:
-            verdict = super().validate(executor, target_graph, focus=focus, _evaluation_path=_evaluation_path)
-        finally:
-            _INSIDE_LOGIC.reset(token)
-        if memo is not None and key is not None:
-            memo[key] = verdict
-        return verdict
-
-
-def _install_cheap_results() -> None:
-    """Make pySHACL skip formatting results that nothing will read (once per process; a no-op elsewhere)."""
-    if getattr(ConstraintComponent.make_v_result, "_ioir_cheap", False):
-        return
-    original = ConstraintComponent.make_v_result
-
-    def make_v_result(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _INSIDE_LOGIC.get():  # keep the severity: pySHACL reads it to decide whether the shape conforms
-            node = BNode()
-            return ("", node, [(node, SH.resultSeverity, self.shape.severity)])
-        return original(self, *args, **kwargs)
-
-    make_v_result._ioir_cheap = True  # type: ignore[attr-defined]
-    setattr(ConstraintComponent, "make_v_result", make_v_result)  # noqa: B010 - mypy: a method assignment
-
-
-def _logical_members(shapes: Graph) -> set[Node]:
-    """The shapes that ``sh:node``, ``sh:not``, ``sh:or``, ``sh:and`` and ``sh:xone`` refer to."""
-    members: set[Node] = set(shapes.objects(None, SH.node)) | set(shapes.objects(None, SH["not"]))
-    for keyword in ("or", "and", "xone"):
-        for head in shapes.objects(None, SH[keyword]):
-            members.update(Collection(shapes, head))
-    return members
-
-
-class _PreparedQueryGraph(Graph):
-    """An rdflib graph that parses each distinct SPARQL text once (pySHACL sends the same constraint query for
-    every focus node, and rdflib's parser takes a tenth of a second per query)."""
-
-    _prepared: ClassVar[dict[str, Query]] = {}
-
-    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:
-        """As :meth:`rdflib.Graph.query`, with query texts prepared once."""
-        if isinstance(query_object, str) and not args and set(kwargs) <= {"initBindings", "initNs"}:
-            prepared = self._prepared.get(query_object)
-            if prepared is None:
-                prepared = self._prepared[query_object] = prepareQuery(query_object)
-            query_object = prepared
-            kwargs.pop("initNs", None)
-        return super().query(query_object, *args, **kwargs)
 
 
 def _focus_node(result: ShapeResult) -> Node | None:

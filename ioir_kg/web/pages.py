@@ -29,16 +29,9 @@ from ioir_kg.sparql.competency import XSD_INTEGER, CompetencyQuery, Param, resol
 from ioir_kg.sparql.negotiation import HTML, JSON, Format, parse_accept, quality
 from ioir_kg.store.base import Term
 from ioir_kg.store.bindings import inject_values
-from ioir_kg.web.graph import (
-    EDGE_KINDS,
-    LEVEL_ORDER,
-    NODE_KINDS,
-    AssertionForm,
-    Count,
-    Criteria,
-    Network,
-    Suggestion,
-)
+from ioir_kg.web.criteria import Criteria
+from ioir_kg.web.graph import AssertionForm, Count, Suggestion
+from ioir_kg.web.network import EDGE_KINDS, LEVEL_ORDER, NODE_KINDS, Network
 
 
 def content_security_policy(style_hashes: Sequence[str] = ()) -> str:
@@ -52,7 +45,7 @@ def content_security_policy(style_hashes: Sequence[str] = ()) -> str:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
-PAGE_HEADERS: Mapping[str, str] = {
+SITE_PAGE_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -65,7 +58,7 @@ EDITOR_STYLE_HASHES = (
 )
 #: The headers of the SPARQL editor page.
 EDITOR_HEADERS: Mapping[str, str] = {
-    **PAGE_HEADERS,
+    **SITE_PAGE_HEADERS,
     "Content-Security-Policy": content_security_policy(EDITOR_STYLE_HASHES),
 }
 #: Paths whose HTML answers are the site's pages (entity pages and 404s under ``/id/`` included).
@@ -88,7 +81,7 @@ EDITOR_TABS = ("network", "dependencies-by-level", "instruments-between", "depen
 
 
 class PageHeadersMiddleware:
-    """Adds :data:`PAGE_HEADERS` to the HTML answers of the site's pages (other answers are left alone)."""
+    """Adds :data:`SITE_PAGE_HEADERS` to the HTML answers of the site's pages (other answers are left alone)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -104,7 +97,7 @@ class PageHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if headers.get("content-type", "").startswith("text/html"):
-                    for name, value in PAGE_HEADERS.items():
+                    for name, value in SITE_PAGE_HEADERS.items():
                         headers.setdefault(name, value)
             await send(message)
 

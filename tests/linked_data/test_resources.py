@@ -286,7 +286,7 @@ def test_html_page_shows_verified_external_links(client: TestClient) -> None:
     assert ("http://www.wikidata.org/entity/Q7184", "Wikidata Q7184") in page.links
     assert "verified" in page.section_text["external"]
     assert "owl:sameAs" in page.section_text["external"]
-    # unlinked entities have no such section (identifiers are never guessed: DESIGN §4.5)
+    # unlinked entities have no such section (identifiers are never guessed: ARCHITECTURE.md, "Linked Data")
     kfor = read_page(client.get("/id/mission/kfor", headers={"Accept": BROWSER}).text)
     assert "external" not in kfor.sections
 

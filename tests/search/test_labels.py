@@ -11,9 +11,9 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
 from ioir_kg.config import Settings
 from ioir_kg.errors import BadParameter
-from ioir_kg.search.labels import SKOS_ALT, SKOS_PREF, LabelIndex, index_path, label_index_for, search_sparql
 from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, load_catalogue, run_competency
 from ioir_kg.store.bindings import inject_values
+from ioir_kg.store.labels import SKOS_ALT, SKOS_PREF, LabelIndex, index_path, label_index_for, search_sparql
 from ioir_kg.store.loading import load_sources
 from ioir_kg.store.oxigraph import OxigraphStore
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sparql_helpers import MEASUREMENTS, W3C_REPORT, LiveServer, backend_client, start_server, stop_server
 
 from tests.conftest import BACKENDS
+from tests.sparql.sparql_helpers import MEASUREMENTS, W3C_REPORT, LiveServer, backend_client, start_server, stop_server
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import QueryBoolean, QueryResultsFormat, RdfFormat, parse, parse_query_results
-from sparql_helpers import ADMIN_TOKEN, AUTH, make_client
 
 from tests.conftest import backend_of
+from tests.sparql.sparql_helpers import ADMIN_TOKEN, AUTH, make_client
 
 EX = "http://ex.org/"
 G1, G2 = f"{EX}g1", f"{EX}g2"

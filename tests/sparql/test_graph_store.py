@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import RdfFormat, parse
-from sparql_helpers import AUTH, backend_client, make_client
 
 from tests.conftest import BACKENDS
+from tests.sparql.sparql_helpers import AUTH, backend_client, make_client
 
 EX = "http://gsp.example.org/"
 TURTLE = f'@prefix ex: <{EX}> .\nex:a ex:p "one" ; ex:q [ ex:r 1 ] .\n'

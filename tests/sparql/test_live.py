@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sparql_helpers import AUTH, MEASUREMENTS, LiveServer
 
 from ioir_kg.config import PROJECT_ROOT
+from tests.sparql.sparql_helpers import AUTH, MEASUREMENTS, LiveServer
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
-from sparql_helpers import W3C_REPORT, LiveServer, start_server, stop_server
-from w3c_suite import (
+
+from ioir_kg.config import PROJECT_ROOT
+from tests.sparql.sparql_helpers import W3C_REPORT, LiveServer, start_server, stop_server
+from tests.sparql.w3c_suite import (
     CsvTable,
     Outcome,
     Solutions,
@@ -28,8 +30,6 @@ from w3c_suite import (
     run_in_process,
     run_over_http,
 )
-
-from ioir_kg.config import PROJECT_ROOT
 
 W3C_ROOT = PROJECT_ROOT.parent / "shared" / "w3c-sparql11"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -79,7 +79,7 @@ class Runner:
     def outcome(self, test: W3cTest) -> tuple[Outcome, Outcome]:
         """``(in-process, over HTTP)`` for ``test``."""
         if test.id not in self.outcomes:
-            from sparql_helpers import ADMIN_TOKEN
+            from tests.sparql.sparql_helpers import ADMIN_TOKEN
 
             local = run_in_process(self.root, test)
             remote = run_over_http(self.http, self.root, test, ADMIN_TOKEN)

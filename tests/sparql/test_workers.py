@@ -14,15 +14,8 @@ import pytest
 
 from ioir_kg.errors import BadQuery, QueryTimeout
 from ioir_kg.sparql.inline import InlineExecutor
-from ioir_kg.sparql.workers import (
-    Execution,
-    Executor,
-    GraphJob,
-    QueryJob,
-    StoreConfig,
-    WorkerPool,
-    _ForkServer,
-)
+from ioir_kg.sparql.jobs import GraphJob, QueryJob
+from ioir_kg.sparql.workers import Execution, Executor, StoreConfig, WorkerPool, _ForkServer
 from ioir_kg.store.base import QueryDataset
 from ioir_kg.store.oxigraph import OxigraphStore
 

@@ -17,11 +17,11 @@ from fastapi.responses import JSONResponse, Response
 from pyoxigraph import RdfFormat, serialize
 
 from ioir_kg.api.deps import SettingsDep
+from ioir_kg.api.endpoint import read_body
 from ioir_kg.api.security import ContributorDep
 from ioir_kg.errors import StoreUnavailable
 from ioir_kg.namespaces import PREFIXES
 from ioir_kg.sparql.negotiation import HTML, N_TRIPLES, TURTLE, Format, Kind, choose
-from ioir_kg.sparql.protocol import read_body
 from ioir_kg.validation.assertions import AssertionService
 from ioir_kg.validation.pipeline import MEDIA_TYPES, Metadata, Submission, read_submission
 from ioir_kg.validation.report import ValidationReport

@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ioir_kg.api.routes.sparql import EndpointDep
+from ioir_kg.api.deps import EndpointDep
+from ioir_kg.api.endpoint import query_params
 from ioir_kg.api.security import AdminDep
-from ioir_kg.sparql.protocol import graph_target, query_params
+from ioir_kg.sparql.protocol import graph_target
 
 router = APIRouter(tags=["graph store"])
 PATH = "/rdf-graph-store"

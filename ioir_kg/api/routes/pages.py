@@ -17,13 +17,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from ioir_kg.api.deps import SettingsDep, StoreDep
+from ioir_kg.api.endpoint import TRUNCATED_HEADER, SparqlEndpoint
 from ioir_kg.config import Settings
 from ioir_kg.errors import BadParameter, IoirError
 from ioir_kg.namespaces import parse_entity_iri
 from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, choices, competency_sparql, resolve_iri
 from ioir_kg.sparql.negotiation import JSON
-from ioir_kg.sparql.protocol import TRUNCATED_HEADER, QueryOperation, SparqlEndpoint
+from ioir_kg.sparql.protocol import QueryOperation
 from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.web import criteria as network_criteria
 from ioir_kg.web import graph
 from ioir_kg.web.pages import (
     NetworkView,
@@ -94,16 +96,16 @@ async def _view(request: Request, store: KnowledgeStore, settings: Settings) -> 
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
-    criteria = graph.criteria_from(params, settings.id_base)
-    whole = await anyio.to_thread.run_sync(lambda: graph.network(store, settings))
-    shown = graph.filter_network(whole, criteria)
+    criteria = network_criteria.criteria_from(params, settings.id_base)
+    whole = await anyio.to_thread.run_sync(lambda: request.app.state.network_cache.network(store, settings))
+    shown = network_criteria.filter_network(whole, criteria)
     focus_label = whole.nodes[criteria.focus].label if criteria.focus in whole.nodes else None
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "embed"])
     return NetworkView(
         shown,
         whole,
         criteria,
-        graph.describe_criteria(criteria, whole),
+        network_criteria.describe_criteria(criteria, whole),
         "/network/data" + (f"?{query}" if query else ""),
         focus_label,
     )

@@ -9,9 +9,8 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from ioir_kg.api.deps import SettingsDep, StoreDep
+from ioir_kg.api.deps import EndpointDep, SettingsDep, StoreDep
 from ioir_kg.api.routes.pages import catalogue_html, query_html
-from ioir_kg.api.routes.sparql import EndpointDep
 from ioir_kg.errors import ResourceNotFound
 from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, competency_sparql, get_query
 from ioir_kg.sparql.negotiation import JSON, RESULT_FORMATS

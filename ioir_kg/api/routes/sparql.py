@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ioir_kg.api.deps import SettingsDep
+from ioir_kg.api.deps import EndpointDep, SettingsDep
+from ioir_kg.api.endpoint import query_params, read_post, service_response
 from ioir_kg.api.security import require_admin
-from ioir_kg.errors import StoreUnavailable
-from ioir_kg.sparql.protocol import (
-    FORM,
-    SPARQL_QUERY,
-    SPARQL_UPDATE,
-    SparqlEndpoint,
-    UpdateOperation,
-    operation_from,
-    query_params,
-    read_post,
-)
-from ioir_kg.sparql.service import service_response
+from ioir_kg.sparql.protocol import FORM, SPARQL_QUERY, SPARQL_UPDATE, UpdateOperation, operation_from
 
 router = APIRouter(tags=["sparql"])
 
-
-async def get_endpoint(request: Request) -> SparqlEndpoint:
-    """The endpoint the lifespan started (503 before start-up or after shut-down)."""
-    endpoint: SparqlEndpoint | None = getattr(request.app.state, "sparql", None)
-    if endpoint is None:
-        raise StoreUnavailable("the SPARQL endpoint is not running")
-    return endpoint
-
-
-EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]
 
 _PARAMS: list[dict[str, Any]] = [
     {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "SPARQL 1.1 query"},

@@ -39,7 +39,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions
 
@@ -47,8 +47,16 @@ from ioir_kg.store.base import KnowledgeStore, QueryDataset, Term
 from ioir_kg.store.bindings import inject_values
 from ioir_kg.store.oxigraph import OxigraphStore
 
-if TYPE_CHECKING:
-    from ioir_kg.sparql.competency import CompetencyQuery
+
+class NamedQuery(Protocol):
+    """What a label search needs of a competency query (:class:`ioir_kg.sparql.competency.CompetencyQuery`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sparql(self) -> str: ...
+
 
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
@@ -233,7 +241,7 @@ def sync_label_index(store: KnowledgeStore, changed: Iterable[str] = ()) -> None
         index.sync(store, changed=changed)
 
 
-def search_sparql(query: CompetencyQuery, bound: Mapping[str, Term], store: KnowledgeStore) -> str | None:
+def search_sparql(query: NamedQuery, bound: Mapping[str, Term], store: KnowledgeStore) -> str | None:
     """The text of a label-search competency query with its candidates bound; ``None`` to run it as it is.
 
     The parameters in ``bound`` are bound as usual; the entity variable gets a ``VALUES`` block listing
