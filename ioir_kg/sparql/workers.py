@@ -114,6 +114,9 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+_READ_ATTEMPTS = 5  # fresh read-only views a job is tried on when the writer's compaction races its reads
+
+
 def _open_read_only(config: StoreConfig, attempts: int = 3) -> OxigraphStore:
     """A read-only view of the store; tried again briefly when the writer's compaction races the open."""
     for attempt in range(attempts):
@@ -143,16 +146,16 @@ def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None
                 store = None  # release the old snapshot before opening the new one
                 store = _open_read_only(config)
                 opened = generation
-            try:
-                stats = run_job(store, job, output)
-            except (StoreUnavailable, OSError):
-                if output.started:
-                    raise
-                # The writer's compaction may have removed files under this read-only view
-                # ("Corruption: No such file"): open a fresh view and answer once more.
-                store = None
-                store = _open_read_only(config)
-                stats = run_job(store, job, output)
+            for attempt in range(_READ_ATTEMPTS):
+                try:
+                    stats = run_job(store, job, output)
+                    break
+                except (StoreUnavailable, OSError):
+                    if output.started or attempt == _READ_ATTEMPTS - 1:
+                        raise
+                    # Compaction removed files under this view ("Corruption: No such file"): open a fresh one.
+                    store = None
+                    store = _open_read_only(config)
             output.finish(stats)
         except (BrokenPipeError, EOFError):
             return

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from ioir_kg import __version__
 from ioir_kg.api.app import create_app
-from ioir_kg.config import Settings
+from ioir_kg.config import Settings, dataset_version
 
 
 def test_health_reports_backend_and_triples(make_settings: Callable[..., Settings]) -> None:
@@ -21,6 +21,7 @@ def test_health_reports_backend_and_triples(make_settings: Callable[..., Setting
         "backend": "oxigraph",
         "triples": 0,
         "version": __version__,
+        "dataset": dataset_version(settings),
         "detail": "",
     }
 

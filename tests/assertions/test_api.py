@@ -91,6 +91,7 @@ def test_json_ld_and_n_triples_bodies(api: TestClient) -> None:
         "ioir:dependent": {"@id": f"{ID}org/eu"},
         "ioir:provider": {"@id": f"{ID}org/nato"},
         "ioir:resourceType": {"@id": f"{ID}concept/resource-information"},
+        "ioir:dependencyLevel": {"@id": f"{ID}concept/level-micro"},
     }
     headers = {**ALICE, "Content-Type": "application/ld+json"}
     response = api.post("/assertions", content=json.dumps(jsonld), headers=headers, params=QUOTE)
@@ -102,6 +103,7 @@ def test_json_ld_and_n_triples_bodies(api: TestClient) -> None:
         f"<{ID}dependency/test-n-triples> <{IOIR}dependent> <{ID}org/eu> .\n"
         f"<{ID}dependency/test-n-triples> <{IOIR}provider> <{ID}org/un> .\n"
         f"<{ID}dependency/test-n-triples> <{IOIR}resourceType> <{ID}concept/resource-funding> .\n"
+        f"<{ID}dependency/test-n-triples> <{IOIR}dependencyLevel> <{ID}concept/level-micro> .\n"
     )
     headers = {**ALICE, "Content-Type": "application/n-triples"}
     assert api.post("/assertions", content=nt, headers=headers, params=QUOTE).status_code == 201
@@ -274,15 +276,15 @@ def test_retracting_what_others_build_on_is_a_conflict(api: TestClient) -> None:
 
 
 def test_concurrent_submissions_do_not_interleave(fresh_store: Path) -> None:
-    """Three submissions race to give one new dependency its single level, each a different one: one wins."""
+    """Submissions race to give one new dependency its single formalisation, each a different one: one wins."""
     with TestClient(create_app(settings_for(fresh_store))) as client:
         submit(client, dependency("race"))
-        levels = ["macro", "meso", "micro"]
+        levels = ["high", "low"]
         statuses: list[int] = []
         barrier = threading.Barrier(len(levels))
 
         def race(level: str) -> None:
-            body = PREFIXES + f"<dependency/race> ioir:dependencyLevel <concept/level-{level}> ."
+            body = PREFIXES + f"<dependency/race> ioir:formalisation <concept/formalisation-{level}> ."
             barrier.wait()
             response = client.post("/assertions", content=body, headers={**TURTLE, **ALICE}, params=QUOTE)
             statuses.append(response.status_code)
@@ -292,8 +294,8 @@ def test_concurrent_submissions_do_not_interleave(fresh_store: Path) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert sorted(statuses) == [201, 422, 422]
-        count = f"SELECT (COUNT(?l) AS ?n) WHERE {{ <{ID}dependency/race> <{IOIR}dependencyLevel> ?l }}"
+        assert sorted(statuses) == [201, 422]
+        count = f"SELECT (COUNT(?l) AS ?n) WHERE {{ <{ID}dependency/race> <{IOIR}formalisation> ?l }}"
         rows = client.get("/sparql", params={"query": count}).json()["results"]["bindings"]
         assert rows[0]["n"]["value"] == "1"
 

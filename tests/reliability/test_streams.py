@@ -18,9 +18,9 @@ from tests.reliability.server import ADMIN, CONTRIBUTOR_AUTH, Server
 PARALLEL_DUMPS = 20
 
 
-def _download(server: Server, path: str) -> tuple[int, bytes] | str:
+def _download(server: Server, path: str, source: str | None = None) -> tuple[int, bytes] | str:
     try:
-        with httpx.Client(base_url=server.url, timeout=120) as client:
+        with server.client(timeout=120, source=source) as client:
             response = client.get(path)
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"
@@ -30,9 +30,9 @@ def _download(server: Server, path: str) -> tuple[int, bytes] | str:
 def test_parallel_dumps_complete_identically_and_the_server_stays_up(shared_server: Server) -> None:
     start = threading.Barrier(PARALLEL_DUMPS)
 
-    def download(_: int) -> tuple[int, bytes] | str:
+    def download(n: int) -> tuple[int, bytes] | str:
         start.wait(30)
-        return _download(shared_server, "/dump.nq")
+        return _download(shared_server, "/dump.nq", source=f"127.0.0.{10 + n}")  # each a client of its own
 
     with ThreadPoolExecutor(PARALLEL_DUMPS) as pool:
         results = list(pool.map(download, range(PARALLEL_DUMPS)))

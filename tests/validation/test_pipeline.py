@@ -101,7 +101,8 @@ def test_a_stored_entity_is_not_blamed_for_what_the_neighbourhood_leaves_out(val
     body = PREFIXES + (
         "<https://w3id.org/ioir/id/dependency/t> a ioir:ResourceDependency ; skos:prefLabel 'T'@en ;\n"
         "  ioir:dependent <https://w3id.org/ioir/id/org/eu> ; ioir:provider <https://w3id.org/ioir/id/org/nato> ;\n"
-        "  ioir:resourceType <https://w3id.org/ioir/id/concept/resource-funding> .\n"
+        "  ioir:resourceType <https://w3id.org/ioir/id/concept/resource-funding> ;\n"
+        "  ioir:dependencyLevel <https://w3id.org/ioir/id/concept/level-meso> .\n"
     )
     report = validator.check(read_submission(body.encode(), "text/turtle", Settings())).report
     assert {(r.rule, r.focus) for r in report.results} == {("S02", "https://w3id.org/ioir/id/dependency/t")}
