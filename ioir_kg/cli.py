@@ -345,6 +345,11 @@ def assert_(
     typer.echo(f"accepted: {record.triples} triples in {record.graph} ({record.location})")
 
 
+from ioir_kg.cli_sources import source_app  # noqa: E402  (the `source` commands)
+
+app.add_typer(source_app, name="source")
+
+
 def main() -> None:
     """Console entry point: map usage errors and :class:`IoirError` to exit codes and one line."""
     try:
