@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +16,7 @@ from ioir_kg.config import Backend, Settings, get_settings
 from ioir_kg.errors import BadInput, IoirError, StoreUnavailable
 from ioir_kg.sparql.competency import get_query, load_catalogue, run_competency
 from ioir_kg.sparql.results import OUTPUT_FORMATS, write_result
-from ioir_kg.store import open_store
-from ioir_kg.store.base import KnowledgeStore
-from ioir_kg.store.loading import load_sources
+from ioir_kg.store.loading import load_sources, opened_store
 
 app = typer.Typer(
     name="ioir-kg",
@@ -29,18 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-@contextmanager
-def _store(settings: Settings, *, sync_bundled: bool = True) -> Iterator[KnowledgeStore]:
-    """Open the configured store; bring the bundled data up to date first when asked to."""
-    store = open_store(settings)
-    try:
-        if sync_bundled and settings.load_bundled:
-            load_sources(store, settings)
-        yield store
-    finally:
-        store.close()
 
 
 @app.command()
@@ -56,7 +40,7 @@ def load(
 ) -> None:
     """Load RDF files, one named graph per file; unchanged files are skipped."""
     settings = get_settings() if backend is None else get_settings(backend=backend)
-    with _store(settings, sync_bundled=False) as store:
+    with opened_store(settings, sync_bundled=False) as store:
         results = load_sources(store, settings, paths or None, force=rebuild)
     for r in results:
         count = "" if r.triples is None else f" {r.triples} triples"
@@ -100,7 +84,7 @@ def query(
             raise BadInput(f"{file}: cannot read: {exc}") from None
     assert text is not None
     _refuse_outbound(text, get_settings())
-    with _store(get_settings()) as store:
+    with opened_store(get_settings()) as store:
         result = store.query(text)
         write_result(result, fmt, sys.stdout.buffer)
 
@@ -124,7 +108,7 @@ def cq(
         raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
     args = dict(_key_value(item) for item in param or [])
     _refuse_outbound(get_query(catalogue, name).sparql, settings)
-    with _store(settings) as store:
+    with opened_store(settings) as store:
         result = run_competency(get_query(catalogue, name), args, store, settings.id_base)
         write_result(result, fmt, sys.stdout.buffer)
 
@@ -150,7 +134,7 @@ def stats() -> None:
     from ioir_kg.stats import collect_stats, render_stats
 
     settings = get_settings()
-    with _store(settings) as store:
+    with opened_store(settings) as store:
         typer.echo(f"dataset {dataset_version(settings)}")
         typer.echo(render_stats(collect_stats(store)), nl=False)
 
@@ -177,7 +161,7 @@ def coverage(
         raise BadInput(f"unknown --format {fmt!r}; choose one of {', '.join(_COVERAGE_FORMATS)}")
     settings = get_settings()
     exclusions = read_exclusions(settings.coverage_exclusions_path)
-    with _store(settings) as store:
+    with opened_store(settings) as store:
         documents = measure_coverage(store, settings.id_base, settings.seeds_path, exclusions)
     if uncited is not None:
         for sentence in find_document(documents, uncited).sentences:
@@ -214,7 +198,7 @@ def dump(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Write every quad of the store as N-Quads."""
-    with _store(get_settings(), sync_bundled=False) as store:
+    with opened_store(get_settings(), sync_bundled=False) as store:
         if output is None:
             store.dump(sys.stdout.buffer)
         else:
@@ -227,7 +211,7 @@ def restore(source: Annotated[Path, typer.Argument(help="An N-Quads dump made by
     """Replace the whole store with an N-Quads dump."""
     if not source.is_file():
         raise BadInput(f"{source}: no such file")
-    with _store(get_settings(), sync_bundled=False) as store, source.open("rb") as handle:
+    with opened_store(get_settings(), sync_bundled=False) as store, source.open("rb") as handle:
         store.restore(handle)
 
 
@@ -310,7 +294,7 @@ def validate(
         raise BadInput(f"--reasoner is axioms or hermit, --format one of {', '.join(_REPORT_FORMATS)}")
     settings = get_settings()
     submission = read_submission_file(file, settings)
-    with _store(settings) as store:
+    with opened_store(settings) as store:
         report = AssertionService(store, settings).validate(submission, Metadata(source, quote), reasoner=reasoner)
     if fmt == "json":
         typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
@@ -335,7 +319,7 @@ def assert_(
     settings = get_settings()
     submission = read_submission_file(file, settings)
     metadata = Metadata(source, quote, locator, comment, contributor)
-    with _store(settings) as store:
+    with opened_store(settings) as store:
         try:
             accepted = AssertionService(store, settings).submit(submission, metadata, submitter="admin", admin=True)
         except SubmissionRejected as exc:
@@ -343,6 +327,11 @@ def assert_(
             raise
     record = accepted.record
     typer.echo(f"accepted: {record.triples} triples in {record.graph} ({record.location})")
+
+
+from ioir_kg.cli_sources import source_app  # noqa: E402  (the `source` commands)
+
+app.add_typer(source_app, name="source")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ LAYERS = (
     ("validation", "linked_data", "stats"),
     ("web",),
     ("api",),
-    ("cli", "__main__"),
+    ("cli", "cli_sources", "__main__"),
 )
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 MAX_LINES = 600

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +19,7 @@ from ioir_kg.api.clients import ClientLimitMiddleware
 from ioir_kg.api.endpoint import SparqlEndpoint
 from ioir_kg.api.routes import assertions, dataset, graph_store, health, ontology, queries, resources, sparql
 from ioir_kg.api.routes import pages as page_routes
+from ioir_kg.api.routes import sources as source_routes
 from ioir_kg.config import Settings, dataset_version, get_settings
 from ioir_kg.errors import BadSetting, IoirError, Unauthorized
 from ioir_kg.linked_data.views import STATIC_DIR
@@ -25,6 +27,7 @@ from ioir_kg.sparql.competency import load_catalogue
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import bundle_problems, load_sources
 from ioir_kg.validation.assertions import AssertionService
+from ioir_kg.validation.selectors import prepare_sources
 from ioir_kg.web.network import NetworkCache
 from ioir_kg.web.pages import PageHeadersMiddleware
 
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 results = load_sources(store, settings)
                 loaded = sum(1 for r in results if r.status == "loaded")
                 log.info("bundled data: %d files loaded, %d unchanged", loaded, len(results) - loaded)
+                await anyio.to_thread.run_sync(lambda: prepare_sources(store, settings))  # texts, quote selectors
             app.state.store = store
             app.state.sparql = SparqlEndpoint(store, settings)
             app.state.assertions = AssertionService(store, settings)
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ontology.router)
     app.include_router(dataset.router)
     app.include_router(assertions.router)
+    app.include_router(source_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PageHeadersMiddleware)
     limits.install(app, settings)  # body, header, query and response limits on every route

@@ -16,9 +16,20 @@ from typing import Any
 import anyio.to_thread
 
 from ioir_kg.errors import QueryTimeout, StoreUnavailable
-from ioir_kg.sparql.jobs import TAG_DATA, TAG_END, TAG_ERROR, TAG_HEAD, Head, Job, error_from, error_message, run_job
+from ioir_kg.sparql.jobs import (
+    CHUNK_BYTES,
+    TAG_DATA,
+    TAG_END,
+    TAG_ERROR,
+    TAG_HEAD,
+    Head,
+    Job,
+    error_from,
+    error_message,
+    run_job,
+)
 from ioir_kg.sparql.results import WriteStats
-from ioir_kg.sparql.workers import CHUNK_BYTES, Execution
+from ioir_kg.sparql.workers import Execution
 from ioir_kg.store.base import KnowledgeStore
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import BinaryIO, Protocol, cast
 
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QueryTriples, RdfFormat
@@ -130,3 +131,52 @@ def error_from(payload: bytes) -> IoirError:
     if isinstance(cls, type) and issubclass(cls, IoirError):
         return cls(message)
     return StoreUnavailable(message)
+
+
+#: Size of the data messages a worker sends.
+CHUNK_BYTES = 64 * 1024
+
+
+class PipeOutput:
+    """Collects pyoxigraph's small writes into :data:`CHUNK_BYTES` messages on the pipe.
+
+    The head waits for the first chunk (or the end): until something is sent, a job that fails on a store
+    view the writer's compaction raced can start over on a fresh view, unseen by the client.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.buffer = bytearray()
+        self.started = False
+        self.pending: bytes | None = None
+
+    def head(self, head: Head) -> None:
+        self.buffer.clear()  # a job run again starts over
+        self.pending = TAG_HEAD + json.dumps({"kind": head.kind, "media_type": head.media_type}).encode()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK_BYTES:
+            self._send()
+        return len(data)
+
+    def flush(self) -> None:
+        """pyoxigraph flushes at the end; chunks are sent when full and by :meth:`finish`."""
+
+    def _send(self) -> None:
+        if self.pending is not None:
+            self.started = True
+            self.conn.send_bytes(self.pending)
+            self.pending = None
+        if self.buffer:
+            self.conn.send_bytes(TAG_DATA + bytes(self.buffer))
+            self.buffer.clear()
+
+    def finish(self, stats: WriteStats) -> None:
+        self._send()
+        self.conn.send_bytes(TAG_END + json.dumps({"rows": stats.rows, "truncated": stats.truncated}).encode())
+
+    def fail(self, exc: BaseException) -> None:
+        self.buffer.clear()
+        self.pending = None
+        self.conn.send_bytes(error_message(exc))

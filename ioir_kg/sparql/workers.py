@@ -44,14 +44,23 @@ import anyio
 import anyio.to_thread
 
 from ioir_kg.errors import QueryTimeout, StoreUnavailable
-from ioir_kg.sparql.jobs import TAG_DATA, TAG_END, TAG_ERROR, TAG_HEAD, Head, Job, error_from, error_message, run_job
+from ioir_kg.sparql.jobs import (
+    CHUNK_BYTES,
+    TAG_DATA,
+    TAG_END,
+    TAG_ERROR,
+    TAG_HEAD,
+    Head,
+    Job,
+    PipeOutput,
+    error_from,
+    run_job,
+)
 from ioir_kg.sparql.results import WriteStats
 from ioir_kg.store.oxigraph import OxigraphStore
 
 log = logging.getLogger("ioir_kg.sparql")
 
-#: Size of the data messages a worker sends.
-CHUNK_BYTES = 64 * 1024
 #: How long past its deadline a forgotten job may hold a worker before the pool takes it back.
 REAP_GRACE_SECONDS = 1.0
 
@@ -65,41 +74,6 @@ class StoreConfig:
 
     path: str
     union_default_graph: bool
-
-
-class _PipeOutput:
-    """Collects pyoxigraph's small writes into :data:`CHUNK_BYTES` messages on the pipe."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.buffer = bytearray()
-        self.started = False
-
-    def head(self, head: Head) -> None:
-        self.started = True
-        self.conn.send_bytes(TAG_HEAD + json.dumps({"kind": head.kind, "media_type": head.media_type}).encode())
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        if len(self.buffer) >= CHUNK_BYTES:
-            self._send()
-        return len(data)
-
-    def flush(self) -> None:
-        """pyoxigraph flushes at the end; chunks are sent when full and by :meth:`finish`."""
-
-    def _send(self) -> None:
-        if self.buffer:
-            self.conn.send_bytes(TAG_DATA + bytes(self.buffer))
-            self.buffer.clear()
-
-    def finish(self, stats: WriteStats) -> None:
-        self._send()
-        self.conn.send_bytes(TAG_END + json.dumps({"rows": stats.rows, "truncated": stats.truncated}).encode())
-
-    def fail(self, exc: BaseException) -> None:
-        self.buffer.clear()
-        self.conn.send_bytes(error_message(exc))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -140,7 +114,7 @@ def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None
             job, generation = conn.recv()
         except (EOFError, OSError):
             return
-        output = _PipeOutput(conn)
+        output = PipeOutput(conn)
         try:
             if store is None or generation != opened:
                 store = None  # release the old snapshot before opening the new one

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,7 @@ from pyoxigraph import NamedNode, Quad, parse
 from ioir_kg.config import Backend, Settings
 from ioir_kg.errors import BadRdf, ResourceNotFound
 from ioir_kg.namespaces import CANONICAL_ID_BASE
+from ioir_kg.store import open_store
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.store.labels import sync_label_index
 from ioir_kg.store.oxigraph import rdf_format_for, syntax_message
@@ -220,3 +222,15 @@ def _prune(store: KnowledgeStore, manifest: Manifest, keep: set[str], settings: 
             del manifest.entries[graph]
             removed.append(LoadResult(entry["file"], graph, LoadStatus.REMOVED))
     return removed
+
+
+@contextmanager
+def opened_store(settings: Settings, *, sync_bundled: bool = True) -> Iterator[KnowledgeStore]:
+    """The configured store, open for the block; the bundled data brought up to date first when asked to."""
+    store = open_store(settings)
+    try:
+        if sync_bundled and settings.load_bundled:
+            load_sources(store, settings)
+        yield store
+    finally:
+        store.close()

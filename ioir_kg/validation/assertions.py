@@ -34,6 +34,7 @@ from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.owl import ReasonerUnavailable
 from ioir_kg.validation.pipeline import Checked, Metadata, Submission, Validator
 from ioir_kg.validation.report import ValidationReport
+from ioir_kg.validation.selectors import selector_triples
 from ioir_kg.validation.submission import select
 
 __all__ = ["Accepted", "AssertionRecord", "AssertionService", "SubmissionRejected"]
@@ -205,6 +206,7 @@ class AssertionService:
             {t.subject for t in checked.triples if t.predicate == RDF_TYPE and t.object == EVIDENCE_CLASS}, key=str
         )
         prov += [Triple(graph, NamedNode(f"{PROV}wasDerivedFrom"), e) for e in evidence]
+        prov += self._selectors(checked, evidence)
         source = quote = comment = None
         if metadata is not None and metadata.source and metadata.quote:
             source_node = self.validator.source_iri(metadata.source)
@@ -216,6 +218,22 @@ class AssertionService:
         triples = list(dict.fromkeys((*checked.triples, *prov)))
         record = AssertionRecord(assertion_id, graph_iri, contributor, now, source, quote, comment, len(triples))
         return record, [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+
+    def _selectors(self, checked: Checked, evidence: list[Any]) -> list[Triple]:
+        """Where each evidence quote sits in its source's text (W3C Web Annotation selectors)."""
+        sources, found = self.validator.sources, []
+        values = {(t.subject, t.predicate): t.object.value for t in checked.triples if isinstance(t.object, Literal)}
+        refs = {
+            t.subject: str(t.object.value)
+            for t in checked.triples
+            if t.predicate == DCTERMS_SOURCE and isinstance(t.object, NamedNode)
+        }
+        for node in evidence:
+            quote, source = values.get((node, NamedNode(f"{PROV}value"))), refs.get(node)
+            if isinstance(node, NamedNode) and quote and source and source.startswith(sources.prefix):
+                text = sources.text(source[len(sources.prefix) :])
+                found += selector_triples(node.value, text, quote)
+        return found
 
     # -- read ----------------------------------------------------------------------------------------------------
     def _graph(self, assertion_id: str) -> str:

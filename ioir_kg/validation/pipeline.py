@@ -23,7 +23,6 @@ submission conforms wherever the stored graph did.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -36,7 +35,7 @@ from pyoxigraph import QueryTriples
 from pyoxigraph import Triple as OxTriple
 from pyshacl.shapes_graph import ShapesGraph
 from pyshacl.validator import Validator as ShaclValidator
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF
 from rdflib.term import Node
 
@@ -49,9 +48,10 @@ from ioir_kg.validation.explain import Context, explain_axiom, explain_shape
 from ioir_kg.validation.ontology_qa import load_graph, ontology_files, shacl_ontology_files
 from ioir_kg.validation.owl import hermit_consistency
 from ioir_kg.validation.pyshacl_speedups import PreparedQueryGraph, focused_on, restrict_targets
-from ioir_kg.validation.quotes import SOURCE_FILES, SourceTexts
 from ioir_kg.validation.report import ConsistencyReport, Finding, ValidationReport
+from ioir_kg.validation.selectors import quote_findings
 from ioir_kg.validation.shacl import ShaclOutcome, ShapeResult, ShapesError, outcome_from_report
+from ioir_kg.validation.sources import SourceRegistry
 from ioir_kg.validation.submission import (
     MEDIA_TYPES,
     Metadata,
@@ -91,7 +91,6 @@ _LOOKED_AT = (
     "ioir:sentBy",
     "ioir:replaced",
 )
-_SOURCE = re.compile(r"^(?:.*/)?(?:source/)?(s[0-9]{3})$")
 _SKIPPED = ConsistencyReport("skipped", True, "not checked: the submission was refused first")
 
 
@@ -126,20 +125,13 @@ class Validator:
         self._shacl_lock = threading.Lock()
         self._restrict_targets()
         self._warm_up()
-        self._texts: SourceTexts | None = None
-        self._texts_checked = False
+        self.sources = SourceRegistry(store, settings)  # the registered documents and their texts
         self._prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
     # -- metadata and evidence -----------------------------------------------------------------------------------
     def source_iri(self, source: str) -> OxNamedNode:
         """The IRI of a source document named as ``s002``, ``source/s002`` or by its IRI (:class:`BadParameter`)."""
-        match = _SOURCE.match(source.strip())
-        if match is None:
-            raise BadParameter(
-                f"source {source!r} is not a source document: use its id (s000 … s004) or its IRI",
-                errors=[{"param": "source", "choices": sorted(SOURCE_FILES)}],
-            )
-        return OxNamedNode(f"{self.settings.id_base}source/{match.group(1)}")
+        return OxNamedNode(self.sources.iri(self.sources.source_id(source)))
 
     def evidence_triples(self, submission: Submission, metadata: Metadata | None, evidence_iri: str) -> list[OxTriple]:
         """The evidence node that ``metadata``'s source and quote stand for, and an ``ioir:evidence`` link to it from
@@ -407,56 +399,17 @@ class Validator:
             )
         return found
 
-    def source_texts(self) -> SourceTexts | None:
-        """The source documents from ``IOIR_SEEDS_DIR`` (``None`` when they are not available here)."""
-        if not self._texts_checked:
-            try:
-                self._texts = SourceTexts.from_dir(self.settings.seeds_path)
-            except OSError:
-                self._texts = None
-            self._texts_checked = True
-        return self._texts
-
     def _quotes(self, delta: set[tuple[Node, Node, Node]]) -> list[Finding]:
-        evidence = [s for s, p, o in delta if p == RDF.type and o == EVIDENCE]
-        if not evidence:
-            return []
-        texts = self.source_texts()
-        if texts is None:
-            return [
-                Finding(
-                    "verbatim-quote",
-                    "evidence",
-                    "Info",
-                    "Quotes are checked against the source documents when IOIR_SEEDS_DIR is available.",
-                    "The quotes were not checked: the source documents are not available on this server.",
-                )
-            ]
+        """Each evidence quote checked against its registered source's text (:mod:`ioir_kg.validation.selectors`)."""
         graph = Graph()
         for triple in delta:
             graph.add(triple)
-        found: list[Finding] = []
-        prefix = f"{self.settings.id_base}source/"
-        for node in sorted(evidence, key=str):
-            quote, source = graph.value(node, PROV.value), graph.value(node, DCTERMS.source)
-            if quote is None or source is None or not str(source).startswith(prefix):
-                continue  # shape S03 reports a missing quote or source
-            slug = str(source)[len(prefix) :]
-            if slug in SOURCE_FILES and not texts.contains(slug, str(quote)):
-                found.append(
-                    Finding(
-                        "verbatim-quote",
-                        "evidence",
-                        "Violation",
-                        "An evidence quote must occur verbatim in its source document (whitespace aside).",
-                        f"The quote “{_shorten(str(quote))}” does not occur verbatim in source {slug} "
-                        f"({SOURCE_FILES[slug]}): copy it exactly, or name the source it comes from.",
-                        str(node),
-                        str(PROV.value),
-                        Literal(str(quote)).n3(),
-                    )
-                )
-        return found
+        items = [
+            (str(e), str(graph.value(e, DCTERMS.source)), str(graph.value(e, PROV.value)))
+            for e in sorted((s for s, p, o in delta if p == RDF.type and o == EVIDENCE), key=str)
+            if graph.value(e, PROV.value)
+        ]
+        return quote_findings(self.sources, items)
 
     # -- 4. HermiT over the whole graph ----------------------------------------------------------------------------
     def _hermit(self, triples: Iterable[OxTriple]) -> tuple[ConsistencyReport, list[Finding]]:

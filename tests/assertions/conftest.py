@@ -55,13 +55,15 @@ def settings_for(store: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def dependency(slug: str, *, dependent: str = "org/eu", provider: str = "org/nato", extra: str = "") -> str:
-    """A small micro-level resource dependency between two organizations in Turtle (its evidence comes from the
+def dependency(
+    slug: str, *, dependent: str = "org/eu", provider: str = "org/nato", level: str = "micro", extra: str = ""
+) -> str:
+    """A small resource dependency between two organizations at ``level`` in Turtle (its evidence comes from the
     metadata :data:`QUOTE`)."""
     return PREFIXES + (
         f'<dependency/{slug}> a ioir:ResourceDependency ; skos:prefLabel "Test dependency {slug}"@en ;\n'
         f"    ioir:dependent <{dependent}> ; ioir:provider <{provider}> ;\n"
-        f"    ioir:dependencyLevel <concept/level-micro> ;\n"
+        f"    ioir:dependencyLevel <concept/level-{level}> ;\n"
         f"    ioir:resourceType <concept/resource-information> {extra}.\n"
     )
 

@@ -8,11 +8,13 @@ import pytest
 from rdflib import Graph
 
 from ioir_kg.config import PROJECT_ROOT
-from ioir_kg.validation.quotes import SOURCE_FILES, SourceTexts
+from ioir_kg.validation.quotes import SourceTexts, bundled_source_files
 from tests.conftest import IN_CI, SEEDS_DIR
 
 DATA_DIR = PROJECT_ROOT / "data"
 ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
+#: The bundled documents, id → file name, as ``data/sources.ttl`` names them (``dcterms:identifier``).
+SOURCE_FILES = bundled_source_files(DATA_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,7 @@ def sources() -> SourceTexts:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    return SourceTexts.from_dir(SEEDS_DIR)
+    return SourceTexts.from_dir(SEEDS_DIR, SOURCE_FILES)
 
 
 def data_files() -> list[Path]:

@@ -10,8 +10,8 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from ioir_kg.validation.quotes import SOURCE_FILES, SourceTexts
-from tests.data.conftest import DATA_DIR, data_files
+from ioir_kg.validation.quotes import SourceTexts
+from tests.data.conftest import DATA_DIR, SOURCE_FILES, data_files
 
 IOIR = Namespace("https://w3id.org/ioir/ontology#")
 ID = "https://w3id.org/ioir/id/"
@@ -69,6 +69,7 @@ def test_file_parses_and_evidence_comes_from_its_document(path: Path) -> None:
 def test_sources_describe_the_five_documents(data_graph: Graph) -> None:
     identifiers = {str(o) for o in data_graph.objects(None, DCTERMS.identifier) if str(o).endswith(".txt")}
     assert identifiers == set(SOURCE_FILES.values())
+    assert sorted(SOURCE_FILES) == ["s000", "s001", "s002", "s003", "s004"]
     for key in SOURCE_FILES:
         assert (URIRef(f"{ID}source/{key}"), RDF.type, IOIR.SourceDocument) in data_graph
 
