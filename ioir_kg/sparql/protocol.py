@@ -43,6 +43,7 @@ from ioir_kg.errors import (
 )
 from ioir_kg.sparql.federation import check_service
 from ioir_kg.sparql.guard import check_sparql
+from ioir_kg.sparql.inference import INFERENCE_HEADER, inference_dataset, parse_infer
 from ioir_kg.sparql.inline import InlineExecutor
 from ioir_kg.sparql.lexer import Token, tokens
 from ioir_kg.sparql.negotiation import (
@@ -201,6 +202,7 @@ class QueryOperation:
     query: str
     dataset: QueryDataset | None = None
     format: str | None = None
+    infer: bool | None = None  # include the inferred graph (None: IOIR_INFERENCE), see ioir_kg.sparql.inference
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ def operation_from(params: Params, *, allow_update: bool, max_chars: int) -> Ope
         raise BadQuery("the query is empty")
     default_graphs, named_graphs = _iris(params, "default-graph-uri"), _iris(params, "named-graph-uri")
     dataset = QueryDataset(default_graphs, named_graphs) if default_graphs or named_graphs else None
-    return QueryOperation(query, dataset, _single(params, "format"))
+    return QueryOperation(query, dataset, _single(params, "format"), parse_infer(_single(params, "infer")))
 
 
 def query_params(request: Request) -> dict[str, list[str]]:
@@ -447,10 +449,13 @@ class SparqlEndpoint:
         check_policy(op.query, allowlist=self.settings.service_allowlist, base_iri=self.base_iri, update=False)
         form = query_form(op.query)
         results, graph, refusals = self._negotiate(form, accept, op.format)
+        dataset, inferred = await anyio.to_thread.run_sync(
+            lambda: inference_dataset(self.store, self.settings, op.query, op.dataset, op.infer)
+        )
         job = QueryJob(
             op.query,
             base_iri=self.base_iri,
-            dataset=op.dataset,
+            dataset=dataset,
             results_type=results.media_type if results else None,
             graph_type=graph.media_type if graph else None,
             max_rows=self.max_rows,
@@ -463,7 +468,8 @@ class SparqlEndpoint:
             raise refusals.get(exc.message) or NotAcceptable(
                 f"no acceptable format for this result; supported: {', '.join(f.media_type for f in offers)}"
             ) from None
-        return await respond(execution, headers={"Vary": "Accept"}, row_limit=self.max_rows)
+        headers = {"Vary": "Accept", INFERENCE_HEADER: str(inferred).lower()}
+        return await respond(execution, headers=headers, row_limit=self.max_rows)
 
     @staticmethod
     def _negotiate(

@@ -208,6 +208,11 @@ def load_sources(
     from ioir_kg.search.labels import sync_label_index
 
     sync_label_index(store, changed=[r.graph for r in results if r.status == LoadStatus.LOADED])
+    # entailments (ioir_kg.store.inference): recomputed when a graph changed, computed when missing
+    from ioir_kg.store.inference import inferred_graph_iri, materialise
+
+    if any(r.status != LoadStatus.UNCHANGED for r in results) or not store.has_graph(inferred_graph_iri(settings)):
+        materialise(store, settings)
     return results
 
 
