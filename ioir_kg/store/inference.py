@@ -54,6 +54,7 @@ _SCHEMA_PREDICATES = frozenset(NamedNode(RDFS + p) for p in ("subClassOf", "subP
 _INDIVIDUAL_PREDICATES = frozenset({OWL_SAME_AS, NamedNode(OWL + "differentFrom")})
 #: The graphs (local names under ``{base}graph/``) that never reach the reasoner besides the inferred one.
 NOT_REASONED = ("ontology/shapes", "ontology/checks/")
+_LITERAL = "urn:ioir:literal:"
 #: The reasoners :func:`entailments` can run (the first is the default).
 REASONERS = ("reasonable", "owlrl")
 
@@ -97,9 +98,9 @@ def _to_rdflib(term: Any) -> Any:
     if isinstance(term, BlankNode):
         return BNode(term.value)
     if term.language:
-        return RLiteral(term.value, lang=term.language)
+        return RLiteral(term.value, lang=term.language, normalize=False)
     datatype = term.datatype.value
-    return RLiteral(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
+    return RLiteral(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype), normalize=False)
 
 
 def _from_rdflib(term: Any) -> NamedNode | BlankNode | Literal | None:
@@ -123,8 +124,27 @@ def _from_rdflib(term: Any) -> NamedNode | BlankNode | Literal | None:
 
 
 def run_reasoner(name: str, triples: Iterable[Triple]) -> Iterator[Triple]:
-    """Every triple the reasoner ``name`` (see :data:`REASONERS`) holds after OWL 2 RL closure of ``triples``."""
-    rows = [(_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)) for t in triples]
+    """Every triple the reasoner ``name`` (see :data:`REASONERS`) holds after OWL 2 RL closure of ``triples``.
+
+    Literals reach the reasoner as placeholder IRIs (``urn:ioir:literal:{n}``) and come back as the very same
+    pyoxigraph literals: no lexical form is normalised on the way, and a literal never becomes a subject.
+    """
+    literals: dict[Literal, int] = {}
+
+    def encode(term: Any) -> Any:
+        if isinstance(term, Literal):
+            return _to_rdflib(NamedNode(f"{_LITERAL}{literals.setdefault(term, len(literals))}"))
+        return _to_rdflib(term)
+
+    rows = [(encode(t.subject), encode(t.predicate), encode(t.object)) for t in triples]
+    decoded = {index: literal for literal, index in literals.items()}
+
+    def decode(term: Any) -> Any:
+        found = _from_rdflib(term)
+        if isinstance(found, NamedNode) and found.value.startswith(_LITERAL):
+            return decoded.get(int(found.value[len(_LITERAL) :]))
+        return found
+
     if name == "reasonable":
         import reasonable
 
@@ -143,7 +163,7 @@ def run_reasoner(name: str, triples: Iterable[Triple]) -> Iterator[Triple]:
     else:
         raise ValueError(f"unknown reasoner {name!r}: use one of {', '.join(REASONERS)}")
     for s, p, o in closure:
-        subject, predicate, obj = _from_rdflib(s), _from_rdflib(p), _from_rdflib(o)
+        subject, predicate, obj = decode(s), decode(p), decode(o)
         if isinstance(subject, NamedNode | BlankNode) and isinstance(predicate, NamedNode) and obj is not None:
             yield Triple(subject, predicate, obj)
 
