@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from ioir_kg.config import Settings
 from ioir_kg.errors import BadInput, NotAcceptable, PayloadTooLarge, ResourceNotFound, UnsupportedMediaType
 from ioir_kg.sparql.guard import check_sparql
+from ioir_kg.sparql.inference import INFERENCE_HEADER, inference_dataset
 from ioir_kg.sparql.inline import InlineExecutor
 from ioir_kg.sparql.jobs import GraphJob, NotAcceptableResult, QueryJob
 from ioir_kg.sparql.negotiation import DATASET_FORMATS, GRAPH_FORMATS, HTML, RESULT_FORMATS, Format, choose
@@ -220,10 +221,13 @@ class SparqlEndpoint:
         check_policy(op.query, allowlist=self.settings.service_allowlist, base_iri=self.base_iri, update=False)
         form = query_form(op.query)
         results, graph, refusals = self._negotiate(form, accept, op.format)
+        dataset, inferred = await anyio.to_thread.run_sync(
+            lambda: inference_dataset(self.store, self.settings, op.query, op.dataset, op.infer)
+        )
         job = QueryJob(
             op.query,
             base_iri=self.base_iri,
-            dataset=op.dataset,
+            dataset=dataset,
             results_type=results.media_type if results else None,
             graph_type=graph.media_type if graph else None,
             max_rows=self.max_rows,
@@ -236,7 +240,8 @@ class SparqlEndpoint:
             raise refusals.get(exc.message) or NotAcceptable(
                 f"no acceptable format for this result; supported: {', '.join(f.media_type for f in offers)}"
             ) from None
-        return await respond(execution, headers={"Vary": "Accept"}, row_limit=self.max_rows)
+        headers = {"Vary": "Accept", INFERENCE_HEADER: str(inferred).lower()}
+        return await respond(execution, headers=headers, row_limit=self.max_rows)
 
     @staticmethod
     def _negotiate(

@@ -96,11 +96,14 @@ def union_dataset(store: KnowledgeStore, settings: Settings) -> QueryDataset | N
     """A dataset whose default graph merges every graph (``None`` when the store already does that).
 
     With ``IOIR_UNION_DEFAULT_GRAPH=false`` the default graph holds only what was put there; the
-    Linked Data views still read the whole knowledge graph.
+    Linked Data views still read the whole knowledge graph. They describe what is asserted: the inferred graph
+    (:mod:`ioir_kg.store.inference`) is left out.
     """
-    if settings.union_default_graph:
-        return None
-    return QueryDataset(default_graphs=("", *(g.iri for g in store.graphs())))
+    from ioir_kg.sparql.inference import graph_names
+    from ioir_kg.store.inference import inferred_graph_iri
+
+    inferred = inferred_graph_iri(settings)
+    return QueryDataset(default_graphs=("", *(g for g in graph_names(store) if g != inferred)))
 
 
 def describe(store: KnowledgeStore, settings: Settings, iri: str) -> Description:

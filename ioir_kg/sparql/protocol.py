@@ -29,6 +29,7 @@ from ioir_kg.errors import (
     PayloadTooLarge,
 )
 from ioir_kg.sparql.federation import check_service
+from ioir_kg.sparql.inference import parse_infer
 from ioir_kg.sparql.lexer import Token, tokens
 from ioir_kg.store.base import QueryDataset
 
@@ -159,6 +160,7 @@ class QueryOperation:
     query: str
     dataset: QueryDataset | None = None
     format: str | None = None
+    infer: bool | None = None  # include the inferred graph (None: IOIR_INFERENCE), see ioir_kg.sparql.inference
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def operation_from(params: Params, *, allow_update: bool, max_chars: int) -> Ope
         raise BadQuery("the query is empty")
     default_graphs, named_graphs = _iris(params, "default-graph-uri"), _iris(params, "named-graph-uri")
     dataset = QueryDataset(default_graphs, named_graphs) if default_graphs or named_graphs else None
-    return QueryOperation(query, dataset, _single(params, "format"))
+    return QueryOperation(query, dataset, _single(params, "format"), parse_infer(_single(params, "infer")))
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,11 @@ def load_sources(
         manifest.save()
     # label index (ioir_kg.store.labels): re-index the graphs just loaded, build it when missing
     sync_label_index(store, changed=[r.graph for r in results if r.status == LoadStatus.LOADED])
+    # entailments (ioir_kg.store.inference): recomputed when a graph changed, computed when missing
+    from ioir_kg.store.inference import inferred_graph_iri, materialise
+
+    if any(r.status != LoadStatus.UNCHANGED for r in results) or not store.has_graph(inferred_graph_iri(settings)):
+        materialise(store, settings)
     return results
 
 

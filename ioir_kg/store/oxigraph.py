@@ -227,6 +227,10 @@ class OxigraphStore:
         """Whether the named graph exists."""
         return bool(self._store.contains_named_graph(NamedNode(graph)))
 
+    def graph_names(self) -> list[str]:
+        """The IRIs of the named graphs, without counting their triples."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))
+
     def graphs(self) -> Sequence[GraphInfo]:
         """Named graphs with their triple counts (empty graphs included), sorted by IRI."""
         counts: dict[str, int] = {g.value: 0 for g in self._store.named_graphs() if isinstance(g, NamedNode)}

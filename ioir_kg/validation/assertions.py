@@ -31,6 +31,7 @@ from ioir_kg.errors import AssertionRejected, BadParameter, Conflict, Forbidden,
 from ioir_kg.namespaces import RDF_TYPE_NODE as RDF_TYPE
 from ioir_kg.namespaces import SLUG
 from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.store.inference import inferred_graph_iri, materialise
 from ioir_kg.validation.owl import ReasonerUnavailable
 from ioir_kg.validation.pipeline import Checked, Metadata, Submission, Validator
 from ioir_kg.validation.report import ValidationReport
@@ -174,6 +175,7 @@ class AssertionService:
                     raise SubmissionRejected(checked.report)
             record, quads = self._quads(assertion_id, checked, metadata, contributor)
             self.store.add_quads(quads)
+            materialise(self.store, self.settings)  # the entailments follow the accepted assertion
         return Accepted(record, checked.report)
 
     def _contributor(self, metadata: Metadata | None, submitter: str, *, admin: bool) -> str:
@@ -314,15 +316,15 @@ class AssertionService:
         record, _ = self.get(assertion_id)
         if not admin and requester != record.contributor:
             raise Forbidden("only the admin or the contributor who submitted it may retract an assertion")
-        graph = record.graph
+        graph, inferred = record.graph, inferred_graph_iri(self.settings)
         with self.write_lock:
             rows = select(
                 self.store,
                 f"""
                 SELECT DISTINCT ?e ?other WHERE {{
                   GRAPH <{graph}> {{ ?e a ?c }}
-                  FILTER NOT EXISTS {{ GRAPH ?h {{ ?e a ?c2 }} FILTER(?h != <{graph}>) }}
-                  GRAPH ?other {{ ?x ?p ?e }} FILTER(?other != <{graph}>)
+                  FILTER NOT EXISTS {{ GRAPH ?h {{ ?e a ?c2 }} FILTER(?h != <{graph}> && ?h != <{inferred}>) }}
+                  GRAPH ?other {{ ?x ?p ?e }} FILTER(?other != <{graph}> && ?other != <{inferred}>)
                 }} ORDER BY ?e ?other LIMIT 20""",
             )
             if rows:
@@ -332,3 +334,4 @@ class AssertionService:
                     errors=[{"entity": row["e"], "graph": row["other"]} for row in rows],
                 )
             self.store.drop_graph(graph)
+            materialise(self.store, self.settings)  # and forget what only it entailed

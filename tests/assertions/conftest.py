@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from ioir_kg.api.app import create_app
 from ioir_kg.config import Settings
+from ioir_kg.store.inference import materialise
 from ioir_kg.store.remote import RemoteSparqlStore
 from tests.conftest import BACKENDS
 
@@ -104,6 +105,7 @@ def api(request: pytest.FixtureRequest) -> Iterator[TestClient]:
         for info in store.graphs():
             if info.iri not in before:
                 store.drop_graph(info.iri)
+        materialise(store, settings)  # the shared dataset's entailments without the module's assertions
         store.close()
 
 

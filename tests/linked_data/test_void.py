@@ -33,9 +33,11 @@ def one(store: Store, query: str) -> str:
 
 
 def live_count(client: TestClient, query: str) -> int:
-    """A ``COUNT`` computed by the app's own SPARQL endpoint."""
+    """A ``COUNT`` computed by the app's own SPARQL endpoint over the asserted graphs, which VoID describes."""
     response = client.get(
-        "/sparql", params={"query": sparql_prologue() + query}, headers={"Accept": "application/sparql-results+json"}
+        "/sparql",
+        params={"query": sparql_prologue() + query, "infer": "false"},
+        headers={"Accept": "application/sparql-results+json"},
     )
     response.raise_for_status()
     binding = response.json()["results"]["bindings"][0]

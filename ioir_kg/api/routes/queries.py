@@ -13,13 +13,14 @@ from ioir_kg.api.deps import EndpointDep, SettingsDep, StoreDep
 from ioir_kg.api.routes.pages import catalogue_html, query_html
 from ioir_kg.errors import ResourceNotFound
 from ioir_kg.sparql.competency import CompetencyQuery, bind_arguments, competency_sparql, get_query
+from ioir_kg.sparql.inference import parse_infer
 from ioir_kg.sparql.negotiation import JSON, RESULT_FORMATS
 from ioir_kg.sparql.protocol import QueryOperation
 from ioir_kg.web.pages import query_not_found_page, wants_html
 
 router = APIRouter(tags=["competency queries"])
 #: URL parameters of ``/queries/{name}`` that are not query parameters.
-RESERVED = frozenset({"format"})
+RESERVED = frozenset({"format", "infer"})
 
 
 async def get_catalogue(request: Request) -> Mapping[str, CompetencyQuery]:
@@ -75,5 +76,7 @@ async def run_query(
     sparql = await anyio.to_thread.run_sync(
         lambda: competency_sparql(query, bind_arguments(query, args, store, settings.id_base), store)
     )
-    operation = QueryOperation(sparql, None, request.query_params.get("format"))
+    operation = QueryOperation(
+        sparql, None, request.query_params.get("format"), parse_infer(request.query_params.get("infer"))
+    )
     return await endpoint.query(operation, request.headers.get("accept"), short=True)
