@@ -91,6 +91,11 @@ def _exit_with_parent(parent: int) -> None:
 _READ_ATTEMPTS = 5  # fresh read-only views a job is tried on when the writer's compaction races its reads
 
 
+def _raced(exc: Exception) -> bool:
+    """Whether a read failed because the writer's compaction removed files under this read-only view."""
+    return isinstance(exc, StoreUnavailable | OSError) or "Corruption" in str(exc) or "No such file" in str(exc)
+
+
 def _open_read_only(config: StoreConfig, attempts: int = 3) -> OxigraphStore:
     """A read-only view of the store; tried again briefly when the writer's compaction races the open."""
     for attempt in range(attempts):
@@ -124,8 +129,8 @@ def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None
                 try:
                     stats = run_job(store, job, output)
                     break
-                except (StoreUnavailable, OSError):
-                    if output.started or attempt == _READ_ATTEMPTS - 1:
+                except Exception as exc:
+                    if not _raced(exc) or output.started or attempt == _READ_ATTEMPTS - 1:
                         raise
                     # Compaction removed files under this view ("Corruption: No such file"): open a fresh one.
                     store = None

@@ -400,10 +400,12 @@ class SourceRegistry:
                 return self._blob(digest).read_text(encoding="utf-8")
             except OSError:
                 pass
-        if file is not None and digest is None:
+        if file is not None:  # a bundled document: IOIR_SEEDS_DIR, also when the stored copy went missing
             path = self.settings.seeds_path / file
             if path.is_file():
-                return _normalise_text(path.read_text(encoding="utf-8"))
+                text = _normalise_text(path.read_text(encoding="utf-8"))
+                if digest is None or hashlib.sha256(text.encode("utf-8")).hexdigest() == digest:
+                    return text
         if digest is None and file is None and not self.exists(source_id):
             raise ResourceNotFound(f"there is no source document {source_id} (see GET /sources)")
         where = f" ({file}, looked for in IOIR_SEEDS_DIR={self.settings.seeds_path})" if file else ""

@@ -15,9 +15,10 @@ from citeproc.source.json import CiteProcJSON
 from fastapi.testclient import TestClient
 
 from ioir_kg.api.app import create_app
+from ioir_kg.store import open_store
 from ioir_kg.validation.quotes import matches
 from ioir_kg.validation.selectors import OA
-from ioir_kg.validation.sources import SourceRegistry
+from ioir_kg.validation.sources import SourceRegistry, SourceTextUnavailable
 from tests.assertions.conftest import ALICE, TURTLE, copy_store, dependency, settings_for
 from tests.conftest import SEEDS_DIR
 
@@ -234,3 +235,31 @@ def test_cli_registers_and_assert_uses_it(tmp_path: Path, bundled_store_path: Pa
     )
     assert refused.returncode == 2
     assert "empty" in refused.stderr
+
+
+def test_a_bundled_text_missing_from_the_text_folder_is_read_from_the_seeds(
+    tmp_path: Path, bundled_store_path: Path
+) -> None:
+    """A store copied or restored without its text folder still checks bundled quotes against IOIR_SEEDS_DIR (the
+    recorded hash must match), while a seeds file that changed since it was registered is not trusted."""
+    store = copy_store(bundled_store_path, tmp_path / "copy")
+    settings = settings_for(store, seeds_dir=SEEDS_DIR)
+    with TestClient(create_app(settings)):
+        pass  # the start registers the bundled texts (and their hashes) beside the store
+    texts = store.with_name(store.name + ".texts")
+    assert any(texts.iterdir())
+    for blob in texts.iterdir():
+        blob.unlink()
+    opened = open_store(settings)
+    try:
+        registry = SourceRegistry(opened, settings)
+        assert len(registry.text("s002")) > 10_000  # read from the seeds again
+        changed = tmp_path / "seeds"
+        changed.mkdir()
+        for seed in SEEDS_DIR.iterdir():
+            (changed / seed.name).write_text(seed.read_text(encoding="utf-8") + "\nAn added line.\n", encoding="utf-8")
+        tampered = SourceRegistry(opened, settings_for(store, seeds_dir=changed))
+        with pytest.raises(SourceTextUnavailable, match="not available on this server"):
+            tampered.text("s002")
+    finally:
+        opened.close()
