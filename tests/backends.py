@@ -25,6 +25,7 @@ from ioir_kg.config import DEFAULT_BASE_URI, Settings
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import load_sources
 from ioir_kg.store.remote import RemoteSparqlStore
+from ioir_kg.validation.selectors import prepare_sources
 from tests.conftest import BACKENDS, require_system
 from tests.support.virtuoso import VirtuosoServer, start_virtuoso
 
@@ -80,6 +81,7 @@ def remote_bundled(virtuoso: VirtuosoServer, tmp_path_factory: pytest.TempPathFa
     store = open_store(settings)
     try:
         load_sources(store, settings)
+        prepare_sources(store, settings)  # what the app's start adds: the source texts' hashes, the quote selectors
     finally:
         store.close()
     return settings

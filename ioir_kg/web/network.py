@@ -212,8 +212,9 @@ _CLASSES = """SELECT ?c ?super ?label WHERE {
   ?c rdfs:subClassOf+ ?super FILTER(isIRI(?c) && isIRI(?super)) OPTIONAL { ?c rdfs:label ?label }
 }"""
 _UNITS = """SELECT ?unit ?parent WHERE { ?unit org:unitOf|org:subOrganizationOf ?parent . FILTER(isIRI(?parent)) }"""
-_DEPENDENCIES = """SELECT ?rel ?p ?o WHERE {
-  { SELECT DISTINCT ?rel WHERE { ?rel a ioir:ResourceDependency } }
+# (Not a sub-select of the dependencies: Virtuoso 7.2 drops a row of that join.)
+_DEPENDENCIES = """SELECT DISTINCT ?rel ?p ?o WHERE {
+  ?rel a ioir:ResourceDependency .
   VALUES ?p { skos:prefLabel ioir:dependent ioir:provider ioir:dependencyLevel ioir:resourceType ioir:theatre
               ioir:context }
   ?rel ?p ?o

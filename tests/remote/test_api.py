@@ -166,12 +166,13 @@ def test_graph_store_void_dump_and_pages(client: TestClient, embedded_client: Te
 
 
 def _unordered(value: object) -> object:
-    """``value`` with its lists of strings sorted (built from answers whose order SPARQL leaves open)."""
+    """``value`` with its lists of strings or of numbers sorted (built from answers whose order SPARQL leaves open)."""
     if isinstance(value, dict):
         return {k: _unordered(v) for k, v in value.items()}
     if isinstance(value, list):
         items = [_unordered(v) for v in value]
-        return sorted(items) if all(isinstance(v, str) for v in items) else items
+        scalars = all(isinstance(v, str) for v in items) or all(isinstance(v, int | float) for v in items)
+        return sorted(items) if scalars else items  # type: ignore[type-var]
     return value
 
 
