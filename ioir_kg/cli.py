@@ -194,6 +194,30 @@ def check_ontology_command(
 
 
 @app.command()
+def explain(
+    subject: Annotated[str, typer.Argument(help="An IRI, kind/slug (org/nato) or a prefixed name.")],
+    predicate: Annotated[str, typer.Argument(help="An IRI, a prefixed name (ioir:authorizes) or 'a'.")],
+    obj: Annotated[str, typer.Argument(metavar="OBJECT", help="As the subject, or a literal in N-Triples syntax.")],
+) -> None:
+    """Say whether a triple is asserted (where), inferred (by which rules, from which triples), or neither (exit 1)."""
+    from pyoxigraph import NamedNode, Triple
+
+    from ioir_kg.store.explanation import Explainer, parse_term
+
+    settings = get_settings()
+    s, p = parse_term(subject, settings, "subject"), parse_term(predicate, settings, "predicate")
+    o = parse_term(obj, settings, "object")
+    if not isinstance(s, NamedNode) or not isinstance(p, NamedNode):  # pragma: no cover - parse_term refuses
+        raise BadInput("the subject and the predicate must be IRIs")
+    with opened_store(settings, sync_bundled=False) as store:
+        explanation = Explainer(store, settings).explain(Triple(s, p, o))
+    for line in explanation.lines():
+        typer.echo(line)
+    if not explanation.holds:
+        raise typer.Exit(1)
+
+
+@app.command()
 def dump(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
 ) -> None:

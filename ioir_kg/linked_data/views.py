@@ -24,6 +24,8 @@ from ioir_kg.linked_data.rdf import PAGE_FORMATS, alternate_url, compact_iri
 from ioir_kg.linked_data.resource import Description
 from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES, RDF_TYPE, parse_entity_iri
 from ioir_kg.sparql.negotiation import Format
+from ioir_kg.store.base import KnowledgeStore
+from ioir_kg.store.explanation import Explainer, show_triple
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -161,6 +163,18 @@ class EntityPage:
     alternates: list[Alternate]
     #: The page's network view (``/network?focus=kind/slug&embed=1``) for organizations and missions.
     network: str | None = None
+    #: The entity's inferred statements (from ``{base}graph/inferred``), each with its rule and premises.
+    inferred: list[InferredItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InferredItem:
+    """One inferred statement about the entity: property, value, the rules used and the asserted premises."""
+
+    predicate: Link
+    value: Value
+    rules: list[str]
+    premises: list[str]
 
 
 class Labels:
@@ -417,9 +431,29 @@ def alternates(path: str, offers: Sequence[Format]) -> list[Alternate]:
     return [Alternate(names.get(f.media_type, f.media_type), f.media_type, alternate_url(path, f)) for f in offers]
 
 
-def render_entity(description: Description, settings: Settings, path: str) -> str:
-    """The HTML page of an entity."""
-    return render("entity.html", page=entity_page(description, settings, path), title=None)
+def render_entity(description: Description, settings: Settings, path: str, store: KnowledgeStore | None = None) -> str:
+    """The HTML page of an entity (with its inferred statements, explained, when ``store`` is given)."""
+    page = entity_page(description, settings, path)
+    if store is not None:
+        page.inferred = inferred_items(store, settings, description)
+    return render("entity.html", page=page, title=None)
+
+
+def inferred_items(store: KnowledgeStore, settings: Settings, description: Description) -> list[InferredItem]:
+    """The entity's inferred statements, each explained (:mod:`ioir_kg.store.explanation`)."""
+    labels = Labels(description.triples)
+    items = []
+    for e in Explainer(store, settings).inferred_about(NamedNode(description.iri)):
+        d = e.derivation
+        items.append(
+            InferredItem(
+                predicate=link_for(e.triple.predicate, labels, settings),
+                value=_value(e.triple.object, labels, settings),
+                rules=d.rules() if d else ["OWL 2 RL"],
+                premises=[show_triple(p.triple) for p in d.asserted()] if d else [],
+            )
+        )
+    return items
 
 
 def render_not_found(message: str, *, path: str) -> str:

@@ -24,10 +24,17 @@ from ioir_kg.linked_data.rdf import compact_iri
 from ioir_kg.linked_data.resource import union_dataset
 from ioir_kg.namespaces import IOIR, ONTOLOGY_IRI, PREFIXES, sparql_prologue
 from ioir_kg.store.base import KnowledgeStore, QueryDataset, Term
+from ioir_kg.store.inference import inferred_graph_iri
 
 VOID = PREFIXES["void"]
 DCAT = PREFIXES["dcat"]
 DCTERMS = PREFIXES["dcterms"]
+#: What VoID says of the subset ``{base}graph/inferred``.
+INFERRED_DESCRIPTION = (
+    "Entailments: the OWL 2 RL consequences of the ontology over the asserted graphs, materialised by the reasoner "
+    "and recomputed after every load, accepted assertion and retraction. No statement here is asserted; "
+    "/dump.nq?inferred=false and SPARQL's infer=false leave this graph out."
+)
 RDF = PREFIXES["rdf"]
 XSD = PREFIXES["xsd"]
 FOAF = PREFIXES["foaf"]
@@ -200,6 +207,9 @@ def void_triples(store: KnowledgeStore, settings: Settings, public_url: str) -> 
         add(subset, RDF + "type", NamedNode(VOID + "Dataset"))
         add(subset, SD + "name", NamedNode(info.iri))
         add(subset, VOID + "triples", _int(info.triples))
+        if info.iri == inferred_graph_iri(settings):
+            add(subset, DCTERMS + "title", en("Inferred statements"))
+            add(subset, DCTERMS + "description", en(INFERRED_DESCRIPTION))
 
     for row in _rows(store, _SOURCES, dataset):
         add(me, DCTERMS + "source", row["src"])

@@ -29,6 +29,11 @@ _TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", 
 
 def parse_infer(value: str | None) -> bool | None:
     """``infer=`` read as a boolean (``None`` when absent); anything else is a 400."""
+    return parse_flag("infer", value)
+
+
+def parse_flag(name: str, value: str | None) -> bool | None:
+    """The parameter ``name`` read as a boolean (``None`` when absent); anything else is a 400."""
     if value is None:
         return None
     lowered = value.strip().lower()
@@ -36,7 +41,7 @@ def parse_infer(value: str | None) -> bool | None:
         return True
     if lowered in _FALSE:
         return False
-    raise BadInput(f"infer={value!r}: give infer=true (include inferred statements) or infer=false")
+    raise BadInput(f"{name}={value!r}: give {name}=true (include inferred statements) or {name}=false")
 
 
 def names_own_dataset(query: str) -> bool:

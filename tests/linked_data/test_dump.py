@@ -73,3 +73,25 @@ def test_dump_is_streamed_over_http(live: Server) -> None:
         body = b"".join(response.iter_raw())
     dumped = quads(body)
     assert any(q.subject.value == f"{live.url}id/org/nato" for q in dumped)  # type: ignore[union-attr]
+
+
+INFERRED = "https://w3id.org/ioir/graph/inferred"
+
+
+def test_http_dump_names_the_inferred_graph_and_can_leave_it_out(store_path: Path) -> None:
+    settings = Settings(store_path=store_path, load_bundled=False, query_workers=1)
+    with TestClient(create_app(settings)) as client:
+        everything = quads(client.get("/dump.nq").content)
+        response = client.get("/dump.nq", params={"inferred": "false"})
+        explicit = quads(client.get("/dump.nq", params={"inferred": "true"}).content)
+        bad = client.get("/dump.nq", params={"inferred": "maybe"})
+        inferred = set(client.app.state.store.quads(INFERRED))  # type: ignore[attr-defined]
+    assert response.status_code == 200
+    asserted = quads(response.content)
+    assert inferred  # the entailments are in the dump, in their own graph
+    assert inferred <= everything
+    assert asserted == everything - inferred
+    assert all(q.graph_name.value != INFERRED for q in asserted)  # type: ignore[union-attr]
+    assert explicit == everything
+    assert bad.status_code == 400
+    assert "inferred=" in bad.json()["detail"]

@@ -153,3 +153,12 @@ def test_public_url_names_the_deployment(make_settings: Callable[..., Settings])
         store = load(client.get("/void").content)
     assert one(store, f"SELECT ?e {{ <{DATASET}> void:sparqlEndpoint ?e }}") == "https://kg.example.org/sparql"
     assert one(store, f"SELECT ?d {{ <{DATASET}> void:dataDump ?d }}") == "https://kg.example.org/dump.nq"
+
+
+def test_void_says_the_inferred_subset_holds_entailments(void: Store) -> None:
+    description = one(
+        void,
+        "SELECT ?d { ?s <http://www.w3.org/ns/sparql-service-description#name> "
+        "<https://w3id.org/ioir/graph/inferred> ; dcterms:description ?d }",
+    )
+    assert description.startswith("Entailments")

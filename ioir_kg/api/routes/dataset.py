@@ -1,7 +1,8 @@
 """The dataset as a whole: its VoID/DCAT description and its N-Quads dump.
 
 ``GET /.well-known/void`` and ``GET /void`` compute the description from the live store (Turtle, JSON-LD,
-N-Triples or RDF/XML); ``GET /dump.nq`` streams every graph as N-Quads.
+N-Triples or RDF/XML); ``GET /dump.nq`` streams every graph as N-Quads
+(``?inferred=false``: all but the inferred graph).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ioir_kg.linked_data.rdf import (
     serialize_graph,
 )
 from ioir_kg.linked_data.void import VOID_PREFIXES, void_triples
+from ioir_kg.sparql.inference import parse_flag
+from ioir_kg.store.inference import inferred_graph_iri
 
 router = APIRouter(tags=["dataset"])
 N_QUADS = "application/n-quads"
@@ -53,7 +56,11 @@ async def void(request: Request, store: StoreDep, settings: SettingsDep) -> Resp
 
 
 @router.get("/dump.nq", response_class=StreamingResponse, responses={200: {"content": {N_QUADS: {}}}})
-async def dump(store: StoreDep) -> StreamingResponse:
-    """Every graph as N-Quads, streamed as it is read from the store (on one thread of its own per download)."""
+async def dump(store: StoreDep, settings: SettingsDep, inferred: str | None = None) -> StreamingResponse:
+    """Every graph as N-Quads, streamed as it is read from the store (on one thread of its own per download).
+
+    ``inferred=false`` leaves out the inferred graph ``{base}graph/inferred`` (included by default).
+    """
+    exclude = None if parse_flag("inferred", inferred) in (None, True) else inferred_graph_iri(settings)
     headers = {"Content-Disposition": f'inline; filename="ioir-kg-{__version__}.nq"'}
-    return StreamingResponse(nquads_stream(store), media_type=N_QUADS, headers=headers)
+    return StreamingResponse(nquads_stream(store, exclude=exclude), media_type=N_QUADS, headers=headers)

@@ -71,7 +71,7 @@ async def entity(kind: str, slug: str, request: Request, store: StoreDep, settin
     if request.method == "HEAD":
         return Response(media_type=fmt.media_type, headers=headers)
     if fmt is HTML:
-        page = await anyio.to_thread.run_sync(lambda: render_entity(description, settings, path))
+        page = await anyio.to_thread.run_sync(lambda: render_entity(description, settings, path, store))
         return HTMLResponse(page, headers=headers)
     body = serialize_graph(description.triples, fmt, first=description.iri)
     return Response(body, media_type=fmt.media_type, headers=headers)
