@@ -6,7 +6,7 @@
 Methods, each into fresh graphs, every run:
 
 * ``insert-define``: ``INSERT DATA`` requests of up to 10,000 triples (blocks of 1,000) preceded by
-  ``DEFINE sql:big-data-const 1`` — what :class:`~ioir_kg.store.remote.RemoteSparqlStore` sends;
+  ``DEFINE sql:big-data-const 1`` — what :class:`~ioir_kg.store.virtuoso.RemoteSparqlStore` sends;
 * ``insert-small``: ``INSERT DATA`` requests of at most 1,000 triples, without the pragma (a file of more
   is then several requests, no longer atomic);
 * ``gsp-post``: the Graph Store Protocol, ``POST`` of the file as Turtle to ``/sparql-graph-crud-auth``;
@@ -36,8 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from ioir_kg.config import Settings  # noqa: E402
 from ioir_kg.store.loading import bundled_files  # noqa: E402
-from ioir_kg.store.remote import REQUEST_TRIPLES, Skolemizer  # noqa: E402
-from ioir_kg.store.remote_server import insert_data  # noqa: E402
+from ioir_kg.store.virtuoso.client import insert_data  # noqa: E402
+from ioir_kg.store.virtuoso.dialect import Skolemizer  # noqa: E402
+from ioir_kg.store.virtuoso.store import REQUEST_TRIPLES  # noqa: E402
 from tests.support.virtuoso import VirtuosoServer, start_virtuoso  # noqa: E402
 
 SMALL_REQUEST = 1000

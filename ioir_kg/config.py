@@ -35,7 +35,7 @@ class Backend(StrEnum):
 
 
 class RemoteAuth(StrEnum):
-    """How :class:`~ioir_kg.store.remote.RemoteSparqlStore` authenticates to the remote server."""
+    """How :class:`~ioir_kg.store.virtuoso.RemoteSparqlStore` authenticates to the remote server."""
 
     DIGEST = "digest"
     BASIC = "basic"

@@ -24,7 +24,7 @@ from ioir_kg.api.app import create_app
 from ioir_kg.config import DEFAULT_BASE_URI, Settings
 from ioir_kg.store import open_store
 from ioir_kg.store.loading import load_sources
-from ioir_kg.store.remote import RemoteSparqlStore
+from ioir_kg.store.virtuoso import RemoteSparqlStore
 from ioir_kg.validation.selectors import prepare_sources
 from tests.conftest import BACKENDS, require_system
 from tests.support.virtuoso import VirtuosoServer, start_virtuoso

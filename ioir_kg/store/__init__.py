@@ -16,7 +16,7 @@ def open_store(settings: Settings, *, read_only: bool = False) -> KnowledgeStore
     if settings.backend is Backend.OXIGRAPH:
         return OxigraphStore(settings.store_path, union_default_graph=settings.union_default_graph, read_only=read_only)
     if settings.backend is Backend.REMOTE:
-        from ioir_kg.store.remote import RemoteSparqlStore
+        from ioir_kg.store.virtuoso import RemoteSparqlStore
 
         return RemoteSparqlStore.from_settings(settings)
     raise BadSetting(f"IOIR_BACKEND={settings.backend}: unknown backend")  # pragma: no cover

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from ioir_kg.api.app import create_app
 from ioir_kg.config import Settings
 from ioir_kg.store.inference import materialise
-from ioir_kg.store.remote import RemoteSparqlStore
+from ioir_kg.store.virtuoso import RemoteSparqlStore
 from tests.conftest import BACKENDS
 
 HERE = Path(__file__).resolve().parent

@@ -15,7 +15,7 @@ from ioir_kg.config import PROJECT_ROOT, Settings
 from ioir_kg.sparql.competency import CompetencyQuery, load_catalogue, run_competency
 from ioir_kg.sparql.results import term_text
 from ioir_kg.store.base import KnowledgeStore
-from ioir_kg.store.remote import query_shape
+from ioir_kg.store.virtuoso.dialect import query_shape
 
 EXPECTED_DIR = Path(__file__).parent / "expected"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ioir_kg.config import PROJECT_ROOT, Settings
 from ioir_kg.store.oxigraph import OxigraphStore
-from ioir_kg.store.remote import RemoteSparqlStore
+from ioir_kg.store.virtuoso import RemoteSparqlStore
 
 GOOD = """@base <https://w3id.org/ioir/id/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .

@@ -1,4 +1,4 @@
-"""The property-path rewriter (``ioir_kg.store.remote_paths``), checked without Virtuoso: every rewritten
+"""The property-path rewriter (``ioir_kg.store.virtuoso.paths``), checked without Virtuoso: every rewritten
 query must mean what the original means, which pyoxigraph can tell for both."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from ioir_kg.config import PROJECT_ROOT
 from ioir_kg.sparql.competency import bind_arguments, load_catalogue
 from ioir_kg.store.bindings import inject_values
 from ioir_kg.store.oxigraph import OxigraphStore
-from ioir_kg.store.remote import query_shape
-from ioir_kg.store.remote_paths import Fetch, rewrite_paths, transitive_paths
+from ioir_kg.store.virtuoso.dialect import query_shape
+from ioir_kg.store.virtuoso.paths import Fetch, rewrite_paths, transitive_paths
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "queries")
 DATA = """@prefix : <http://ex.org/> .

@@ -28,7 +28,7 @@ from ioir_kg.config import Settings
 from ioir_kg.errors import BadQuery, Forbidden, QueryTimeout, StoreUnavailable
 from ioir_kg.store import open_store
 from ioir_kg.store.base import KnowledgeStore, QueryDataset
-from ioir_kg.store.remote import GENID_PATH, STAGING_PREFIX, RemoteSparqlStore
+from ioir_kg.store.virtuoso.store import GENID_PATH, STAGING_PREFIX, RemoteSparqlStore
 from tests.support.virtuoso import VirtuosoServer
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
