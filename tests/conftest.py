@@ -63,11 +63,13 @@ def bundled_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with ontology/ and data/ loaded once per test run (copy it before writing)."""
     from ioir_kg.store import open_store
     from ioir_kg.store.loading import load_sources
+    from ioir_kg.validation.selectors import prepare_sources
 
     path = tmp_path_factory.mktemp("bundled") / "store"
     settings = Settings(store_path=path)
     store = open_store(settings)
     load_sources(store, settings)
+    prepare_sources(store, settings)  # what the app's start adds, so that starting an app over it writes nothing
     store.close()
     return path
 

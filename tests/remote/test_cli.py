@@ -57,11 +57,15 @@ def test_load_of_the_bundled_data_matches_the_embedded_store(
     found = {g.iri.removeprefix(settings.graph_base): g.triples for g in remote.graphs()}
     remote.close()
     embedded = OxigraphStore(bundled_store_path, read_only=True)
-    expected = {g.iri.removeprefix(Settings().graph_base): g.triples for g in embedded.graphs()}
-    total = embedded.status().triples
+    # the files' graphs; the generated ones (source texts, quote selectors) are made by the app's start, not by load
+    expected = {
+        name: g.triples
+        for g in embedded.graphs()
+        if not (name := g.iri.removeprefix(Settings().graph_base)).startswith("generated/")
+    }
     embedded.close()
     assert found == expected
-    assert sum(found.values()) == total > 10_000
+    assert sum(found.values()) > 10_000
 
 
 def test_load_into_the_remote_backend_then_query_it(scratch: Callable[..., Settings], tmp_path: Path) -> None:

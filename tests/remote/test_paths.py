@@ -14,7 +14,7 @@ from ioir_kg.sparql.competency import bind_arguments, load_catalogue
 from ioir_kg.store.bindings import inject_values
 from ioir_kg.store.oxigraph import OxigraphStore
 from ioir_kg.store.virtuoso.dialect import query_shape
-from ioir_kg.store.virtuoso.paths import Fetch, rewrite_paths, transitive_paths
+from ioir_kg.store.virtuoso.paths import Fetch, GiveUp, PathRewriter, rewrite_paths, transitive_paths
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "queries")
 DATA = """@prefix : <http://ex.org/> .
@@ -128,7 +128,9 @@ def test_competency_queries_rewritten_answer_as_before(name: str, bundled_store_
 
     rewritten = rewrite_paths(text, fetch)
     if rewritten is None:
-        assert not transitive_paths(text)
+        if transitive_paths(text):  # the rewrite may only give up for the size of the data (then Virtuoso evaluates)
+            with pytest.raises(GiveUp, match=r"too many|more than"):
+                PathRewriter(text, fetch).run()
         return
 
     concatenated = set(query_shape(text).group_concats)  # their order is open: compared as sets
