@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from ioir_kg.config import PROJECT_ROOT, Settings, dataset_version
 from ioir_kg.sparql.competency import load_catalogue
+from tests.conftest import SEEDS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def _serve(command: list[str], folder: Path) -> tuple[subprocess.Popen[bytes], s
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOIR_")}
+    env["IOIR_SEEDS_DIR"] = str(SEEDS_DIR)  # the source documents are not in the wheel: a deployment names them
     log = (folder / "server.log").open("wb")
     process = subprocess.Popen([*command, "serve", "--port", str(port)], cwd=folder, env=env, stdout=log, stderr=log)
     return process, f"http://127.0.0.1:{port}"
