@@ -135,16 +135,13 @@ def error_from(payload: bytes) -> IoirError:
 
 #: Size of the data messages a worker sends.
 CHUNK_BYTES = 64 * 1024
-#: What a worker holds back before it sends the first message of an answer (see :class:`PipeOutput`).
-HOLD_BYTES = 256 * 1024
 
 
 class PipeOutput:
     """Collects pyoxigraph's small writes into :data:`CHUNK_BYTES` messages on the pipe.
 
-    Nothing is sent before :data:`HOLD_BYTES` are ready (or the end): until something is sent, a job that fails on
-    a store view the writer's compaction raced can start over on a fresh view, unseen by the client. Most answers
-    fit; a larger one then streams chunk by chunk.
+    The head waits for the first chunk (or the end): until something is sent, a job that fails on a store
+    view the writer's compaction raced can start over on a fresh view, unseen by the client.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -159,7 +156,7 @@ class PipeOutput:
 
     def write(self, data: bytes) -> int:
         self.buffer += data
-        if len(self.buffer) >= (CHUNK_BYTES if self.started else HOLD_BYTES):
+        if len(self.buffer) >= CHUNK_BYTES:
             self._send()
         return len(data)
 
