@@ -132,8 +132,9 @@ def worker_main(conn: Connection, config: StoreConfig, parent: int | None = None
                 except Exception as exc:
                     if not _raced(exc) or output.started or attempt == _READ_ATTEMPTS - 1:
                         raise
-                    # Compaction removed files under this view ("Corruption: No such file"): open a fresh one.
+                    # Compaction removed files under this view ("Corruption: No such file"): a fresh one, a bit later.
                     store = None
+                    time.sleep(0.05 * 2**attempt)
                     store = _open_read_only(config)
             output.finish(stats)
         except (BrokenPipeError, EOFError):

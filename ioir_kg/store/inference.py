@@ -266,10 +266,15 @@ def materialise(store: KnowledgeStore, settings: Settings, *, reasoner: str = RE
         return Materialisation(graph, size, 0, False, time.perf_counter() - started, reasoner)
     asserted = asserted_triples(store, settings)
     inferred = entailments(asserted, settings, reasoner=reasoner)
-    changed = inferred != current_inferred(store, settings)
-    if changed:
-        if inferred:
-            store.replace_graph(graph, (Quad(t.subject, t.predicate, t.object, NamedNode(graph)) for t in inferred))
-        else:
-            store.drop_graph(graph)
+    current = current_inferred(store, settings)
+    changed = inferred != current
+    if changed and not inferred:
+        store.drop_graph(graph)
+    elif changed:
+        # Only the difference is written: an accepted assertion changes a few entailments, and rewriting the whole
+        # graph each time made the store compact under the query workers' read-only views.
+        gone = current - inferred
+        if gone:
+            store.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {' . '.join(str(t) for t in gone)} }} }}")
+        store.add_quads(Quad(t.subject, t.predicate, t.object, NamedNode(graph)) for t in inferred - current)
     return Materialisation(graph, len(asserted), len(inferred), changed, time.perf_counter() - started, reasoner)
