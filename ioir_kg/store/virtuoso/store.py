@@ -302,7 +302,8 @@ class RemoteSparqlStore:
         self._write(form)
 
     def replace_graph(self, graph: str, quads: Iterable[Quad]) -> None:
-        """Replace ``graph`` (``""``: the default graph) with ``quads``; readers never see a mixture.
+        """Replace ``graph`` (``""``: the default graph) with ``quads`` in one swap (on a stock Virtuoso a concurrent
+        reader may see the swap in progress: README, "Differences from the embedded store").
 
         New content goes to a private staging graph, then one ``DELETE``/``INSERT`` operation swaps it in. It is
         staged by Graph Store ``POST`` when ``gsp_url`` is set (on Virtuoso 2.6 times the rate of ``INSERT DATA``:
