@@ -25,7 +25,8 @@ from ioir_kg.namespaces import IOIR
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.quotes import Locator
 from ioir_kg.validation.report import Finding
-from ioir_kg.validation.sources import SourceRegistry, SourceTextUnavailable, _rows
+from ioir_kg.validation.sources import SourceRegistry, SourceTextUnavailable
+from ioir_kg.validation.submission import select
 
 __all__ = ["OA", "prepare_sources", "quote_findings", "selector_triples"]
 
@@ -61,7 +62,7 @@ def selector_triples(evidence: str, text: str, quote: str, locator: Locator | No
 def _evidence(store: KnowledgeStore, settings: Settings) -> list[tuple[str, str, str]]:
     """(evidence, source id, quote) of every curated evidence node (not those of accepted assertions)."""
     prefix = f"{settings.id_base}source/"
-    rows = _rows(
+    rows = select(
         store,
         f"""SELECT ?e ?s ?q WHERE {{ GRAPH ?g {{ ?e a <{IOIR}Evidence> ; <http://purl.org/dc/terms/source> ?s ;
               <http://www.w3.org/ns/prov#value> ?q }}

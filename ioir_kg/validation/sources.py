@@ -37,13 +37,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
+from pyoxigraph import Literal, NamedNode, Quad
 
 from ioir_kg.config import Backend, Settings
 from ioir_kg.errors import BadInput, BadParameter, ResourceNotFound, UnsupportedMediaType
 from ioir_kg.namespaces import IOIR
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.quotes import SourceTexts, bundled_source_files, collapse
+from ioir_kg.validation.submission import select
 
 __all__ = [
     "SOURCE_MEDIA_TYPES",
@@ -253,16 +254,6 @@ class SourceRecord:
         return {key: value for key, value in body.items() if value is not None}
 
 
-def _rows(store: KnowledgeStore, query: str) -> list[dict[str, str | None]]:
-    result = store.query(query)
-    if not isinstance(result, QuerySolutions):
-        raise TypeError("not a SELECT query")
-    names = [v.value for v in result.variables]
-    rows = [{name: (None if row[name] is None else str(row[name].value)) for name in names} for row in result]
-    del result
-    return rows
-
-
 class SourceRegistry:
     """Register, list, describe and read the source documents of one store."""
 
@@ -290,7 +281,7 @@ class SourceRegistry:
     # -- records -------------------------------------------------------------------------------------------------
     def records(self) -> list[SourceRecord]:
         """Every source document in the store, by id, with the counts of entities and relations it supports."""
-        rows = _rows(
+        rows = select(
             self.store,
             _SELECT_PREFIXES + f"SELECT ?s ?p ?o WHERE {{ ?s a ioir:SourceDocument ; ?p ?o "
             f'FILTER(STRSTARTS(STR(?s), "{self.prefix}")) }}',
@@ -348,7 +339,7 @@ class SourceRegistry:
         return sorted(rec.creators, key=lambda name: head.find(name) % (len(head) + 1) if name in head else 10**9)
 
     def _counts(self) -> list[tuple[str, int, int]]:
-        rows = _rows(
+        rows = select(
             self.store,
             _SELECT_PREFIXES
             + """SELECT ?s (COUNT(DISTINCT ?x) AS ?all) (COUNT(DISTINCT ?r) AS ?rel) WHERE {
@@ -378,7 +369,7 @@ class SourceRegistry:
 
     # -- texts ---------------------------------------------------------------------------------------------------
     def _hash_of(self, source_id: str) -> tuple[str | None, str | None]:
-        rows = _rows(
+        rows = select(
             self.store,
             f"SELECT ?id WHERE {{ <{self.iri(source_id)}> <{DCT}identifier> ?id }}",
         )
@@ -445,7 +436,7 @@ class SourceRegistry:
     # -- registration --------------------------------------------------------------------------------------------
     def find_by_hash(self, digest: str) -> str | None:
         """The id of the source whose text has this SHA-256, if any."""
-        rows = _rows(
+        rows = select(
             self.store,
             f'SELECT ?s WHERE {{ ?s <{DCT}identifier> "{_HASH_PREFIX}{digest}" ; a <{SOURCE_CLASS.value}> }}',
         )
@@ -455,7 +446,7 @@ class SourceRegistry:
         return None
 
     def _next_id(self) -> str:
-        rows = _rows(self.store, f"SELECT DISTINCT ?s WHERE {{ ?s a <{SOURCE_CLASS.value}> }}")
+        rows = select(self.store, f"SELECT DISTINCT ?s WHERE {{ ?s a <{SOURCE_CLASS.value}> }}")
         numbers = [int(m.group(1)[1:]) for r in rows if (m := _ID.match(r["s"] or "")) is not None]
         return f"s{max(numbers, default=-1) + 1:03d}"
 

@@ -12,7 +12,8 @@ from ioir_kg.config import Settings
 from ioir_kg.store.base import KnowledgeStore
 from ioir_kg.validation.coverage import measure_document
 from ioir_kg.validation.selectors import OA
-from ioir_kg.validation.sources import SourceRecord, _rows
+from ioir_kg.validation.sources import SourceRecord
+from ioir_kg.validation.submission import select
 from ioir_kg.web.pages import page
 
 __all__ = ["Passage", "passages", "reader_page", "segments", "sources_page"]
@@ -32,7 +33,7 @@ class Passage:
 
 def passages(store: KnowledgeStore, settings: Settings, source_iri: str) -> list[Passage]:
     """The located passages of a source, in text order."""
-    rows = _rows(
+    rows = select(
         store,
         f"""PREFIX oa: <{OA}>
         SELECT ?e ?start ?end ?q ?x (SAMPLE(?l) AS ?label) WHERE {{
